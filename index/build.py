@@ -1,0 +1,224 @@
+"""Building the index: load → clean → chunk → embed → write, re-embedding only what changed."""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from corpus.chunking import Chunk, chunk_document
+from corpus.document import Document
+from corpus.errors import CorpusNotFound
+from corpus.loader import Skipped, load_corpus
+from corpus.sentences import split_sentences
+from index.embedder import TextEncoder
+from index.errors import BuildFailed, BuildLocked, IndexError_
+from index.lexical import LexicalIndex
+from index.manifest import DocumentEntry, IndexConfig, Manifest
+from index.store import IndexData, Span, load_index, read_manifest, write_generation
+
+LOCK_FILE = ".build.lock"
+VERSIONED = ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "tiktoken", "numpy")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    documents: int
+    chunks: int
+    embedded: int
+    reused: int
+    removed: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    notes: tuple[str, ...] = field(default=())
+    written: bool = True
+
+    def to_json(self) -> dict:
+        return {
+            "documents": self.documents, "chunks": self.chunks, "embedded": self.embedded,
+            "reused": self.reused, "removed": self.removed,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class _Part:
+    """One document's share of the index: chunks, sentence spans and (maybe reused) vectors."""
+
+    doc: Document
+    chunks: list[Chunk]
+    sentences: list[Span]
+    chunk_vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What is embedded and indexed for a chunk: its document title, then its text."""
+    return f"{chunk.title}\n{chunk.text}"
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: TextEncoder,
+    config: IndexConfig,
+    force: bool = False,
+    progress: bool = False,
+) -> BuildReport:
+    started = time.perf_counter()
+    with _locked(index_dir):
+        loaded = load_corpus(corpus_dir)
+        if not loaded.documents:
+            raise BuildFailed(f"no readable documents in {corpus_dir}; the previous index (if any) is kept")
+        previous, notes = _previous(index_dir, config, force)
+        parts = [_part(doc, previous, encoder, config) for doc in loaded.documents]
+        embedded = _embed_missing(parts, encoder, config, progress)
+        old_docs = set(previous.documents) if previous else set()
+        removed_docs = old_docs - {doc.doc_id for doc in loaded.documents}
+        removed = sum(previous.manifest.documents[d].chunks for d in removed_docs) if previous else 0
+        chunks = [c for p in parts for c in p.chunks]
+        written = embedded > 0 or bool(removed_docs) or previous is None or _metadata_changed(parts, previous)
+        if written:
+            _write(index_dir, corpus_dir, parts, config, time.perf_counter() - started)
+    return BuildReport(
+        documents=len(parts), chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
+        removed=removed, skipped=loaded.skipped, seconds=time.perf_counter() - started,
+        notes=tuple(notes), written=written,
+    )
+
+
+@contextmanager
+def _locked(index_dir: Path):
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildLocked(f"another build is writing {index_dir}; wait for it to finish") from exc
+        yield
+
+
+def _previous(index_dir: Path, config: IndexConfig, force: bool) -> tuple[IndexData | None, list[str]]:
+    if force:
+        return None, ["--force: re-embedding every document"]
+    try:
+        return load_index(index_dir, config), []
+    except IndexError_ as exc:
+        if (index_dir / "CURRENT").exists():
+            return None, [f"previous index not reused: {exc}"]
+        return None, []
+
+
+def _part(doc: Document, previous: IndexData | None, encoder: TextEncoder, config: IndexConfig) -> _Part:
+    sentences = split_sentences(doc.text) if config.sentences else []
+    old = previous.manifest.documents.get(doc.doc_id) if previous else None
+    if previous is not None and old is not None and old.hash == doc.content_hash:
+        rows = [i for i, c in enumerate(previous.chunks) if c.doc_id == doc.doc_id]
+        vectors = previous.dense.reconstruct_n(rows[0], len(rows)) if rows else None
+        sentence_vectors = None
+        if config.sentences and previous.sentence_vectors is not None:
+            first = previous.sentence_rows[doc.doc_id]
+            sentence_vectors = previous.sentence_vectors[first:first + len(previous.sentences[doc.doc_id])]
+            sentences = previous.sentences[doc.doc_id]
+        return _Part(doc, [previous.chunks[i] for i in rows], sentences, vectors, sentence_vectors)
+    prefix = doc.title + "\n"
+    chunks = chunk_document(doc, config.chunker, window=lambda text: encoder.fits(prefix + text))
+    return _Part(doc, chunks, sentences)
+
+
+def _embed_missing(parts: list[_Part], encoder: TextEncoder, config: IndexConfig, progress: bool) -> int:
+    """Embed chunks (and sentences) of new or changed documents in one batch each."""
+    todo = [p for p in parts if p.chunk_vectors is None]
+    if not todo:
+        return 0
+    texts = [passage_text(c) for p in todo for c in p.chunks]
+    vectors = encoder.encode(texts, progress=progress)
+    row = 0
+    for p in todo:
+        p.chunk_vectors = vectors[row:row + len(p.chunks)]
+        row += len(p.chunks)
+    if config.sentences:
+        todo_sentences = [p for p in parts if p.sentence_vectors is None]
+        sentence_texts = [p.doc.text[s:e] for p in todo_sentences for s, e in p.sentences]
+        sentence_vectors = encoder.encode(sentence_texts, progress=progress)
+        row = 0
+        for p in todo_sentences:
+            p.sentence_vectors = sentence_vectors[row:row + len(p.sentences)]
+            row += len(p.sentences)
+    return len(texts)
+
+
+def _metadata_changed(parts: list[_Part], previous: IndexData) -> bool:
+    return [p.doc.doc_id for p in parts] != list(previous.documents)
+
+
+def _write(index_dir: Path, corpus_dir: Path, parts: list[_Part], config: IndexConfig, seconds: float) -> None:
+    chunks = [c for p in parts for c in p.chunks]
+    dim = config.model.dim
+    chunk_vectors = np.concatenate([p.chunk_vectors for p in parts if len(p.chunks)] or [np.zeros((0, dim), np.float32)])
+    sentence_vectors = None
+    if config.sentences:
+        sentence_vectors = np.concatenate([p.sentence_vectors for p in parts] or [np.zeros((0, dim), np.float32)])
+    manifest = Manifest(
+        config=config,
+        documents={p.doc.doc_id: DocumentEntry(p.doc.content_hash, p.doc.source, p.doc.title, len(p.chunks)) for p in parts},
+        counts={"documents": len(parts), "chunks": len(chunks), "sentences": sum(len(p.sentences) for p in parts)},
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        build_seconds=seconds,
+        corpus=str(corpus_dir.resolve()),
+        versions=_versions(),
+    )
+    lexical = LexicalIndex.build([passage_text(c) for c in chunks])
+    write_generation(
+        index_dir, manifest, [p.doc for p in parts], {p.doc.doc_id: p.sentences for p in parts},
+        chunks, chunk_vectors, sentence_vectors, lexical,
+    )
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class Status:
+    manifest: Manifest
+    stale: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        m = self.manifest
+        return {
+            "documents": m.counts["documents"], "chunks": m.counts["chunks"], "model": m.config.model.name,
+            "dim": m.config.model.dim, "built_at": m.built_at, "format_version": m.config.format_version,
+            "stale": list(self.stale),
+        }
+
+
+def index_status(index_dir: Path, corpus_dir: Path | None = None) -> Status:
+    """The live index's manifest and the corpus files changed, added or removed since it was built."""
+    manifest = read_manifest(index_dir)
+    folder = corpus_dir or Path(manifest.corpus)
+    stale: list[str] = []
+    try:
+        loaded = load_corpus(folder)
+    except CorpusNotFound:  # the corpus vanished: every indexed document is stale
+        return Status(manifest, tuple(sorted(e.source for e in manifest.documents.values())))
+    current = {d.doc_id: d for d in loaded.documents}
+    for doc_id, entry in manifest.documents.items():
+        doc = current.get(doc_id)
+        if doc is None or doc.content_hash != entry.hash:
+            stale.append(entry.source)
+    stale += [d.source for d_id, d in current.items() if d_id not in manifest.documents]
+    return Status(manifest, tuple(sorted(set(stale))))

