@@ -25,8 +25,8 @@ MIN_SECTION_TOKENS = 24  # a chunk shorter than this runs on into the next secti
 
 @dataclass(frozen=True)
 class ChunkerSettings:
-    chunk_tokens: int = 160
-    overlap_tokens: int = 32
+    chunk_tokens: int = 220
+    overlap_tokens: int = 40
     tokenizer: str = TOKENIZER
 
     def __post_init__(self) -> None:

@@ -67,10 +67,14 @@ def normalise_inline(text: str) -> str:
 
 
 def _split_blocks(pages: list[str], paged: bool) -> list[_Block]:
-    blocks: list[_Block] = []
-    for number, raw in enumerate(pages):
+    page_lines: list[list[str]] = []
+    for raw in pages:
         lines = [line.rstrip() for line in normalise_inline(raw).split("\n")]
-        lines = _strip_page_numbers(lines) if paged else [l for l in lines if not _PAGE_NUMBER.match(l)]
+        page_lines.append(_strip_page_numbers(lines) if paged else [l for l in lines if not _PAGE_NUMBER.match(l)])
+    if paged:
+        page_lines = _strip_running_lines(page_lines)
+    blocks: list[_Block] = []
+    for number, lines in enumerate(page_lines):
         current: list[str] = []
         for line in lines + [""]:
             if line.strip() and not _RULE.match(line):
@@ -82,9 +86,29 @@ def _split_blocks(pages: list[str], paged: bool) -> list[_Block]:
 
 
 def _strip_page_numbers(lines: list[str]) -> list[str]:
-    filled = [i for i, line in enumerate(lines) if line.strip()]
-    edges = set(filled[:2] + filled[-2:])
+    edges = _edges(lines)
     return [line for i, line in enumerate(lines) if not (i in edges and _PAGE_NUMBER.match(line))]
+
+
+def _edges(lines: list[str]) -> set[int]:
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return set(filled[:2] + filled[-2:])
+
+
+def _strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """Drop short lines repeated at the top or bottom of many pages: running headers and
+    footers that PDF text extraction puts on lines of their own, not in blocks of their own."""
+    counts = Counter(key for lines in pages for key in {_key(lines[i]) for i in _edges(lines)})
+
+    def running(line: str) -> bool:
+        key = _key(line)
+        return counts[key] >= FURNITURE_MIN_REPEATS and len(key) <= FURNITURE_MAX_CHARS
+
+    out = []
+    for lines in pages:
+        edges = _edges(lines)
+        out.append([line for i, line in enumerate(lines) if not (i in edges and running(line))])
+    return out
 
 
 def _key(text: str) -> str:

@@ -77,7 +77,11 @@ def load_corpus(corpus_dir: Path) -> LoadedCorpus:
                 if isinstance(raw, UnreadableDocument):
                     skipped.append(Skipped(_relative(raw.path, corpus_dir), raw.reason))
                     continue
-                doc = _to_document(raw, relative, metadata.get(relative, {}))
+                try:
+                    doc = _to_document(raw, relative, metadata.get(relative, {}))
+                except ValueError as exc:  # e.g. an id or title from metadata.json that is not valid
+                    skipped.append(Skipped(relative, f"{exc}; check {METADATA_FILE}" if relative in metadata else str(exc)))
+                    continue
                 if doc is None:
                     skipped.append(Skipped(relative, "no text left after cleaning"))
                 elif doc.doc_id in documents:

@@ -62,7 +62,7 @@ def read_plain(path: Path) -> Iterator[RawDocument]:
 
 
 def read_markdown(path: Path) -> Iterator[RawDocument]:
-    text = decode_text(path, read_bytes(path))
+    text = decode_text(path, read_bytes(path)).replace("\r\n", "\n")  # front matter in Windows files too
     title = ""
     front = re.match(r"^---\n(.*?)\n---\n", text, re.DOTALL)
     if front:

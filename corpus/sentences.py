@@ -35,6 +35,8 @@ def _split_line(text: str, start: int, end: int, spans: list[tuple[int, int]]) -
         word = re.search(r"(\S+)$", line[:match.start() + 1])
         token = word.group(1).lower().rstrip(".!?…") if word else ""
         token = token.lstrip("(\"'“‘[").split("/")[-1]
+        if re.fullmatch(r"\s*[(\[]?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)\]]+", line[cursor:cut]):
+            continue  # a list enumerator such as "1." or "(a)" starts its item, it is no sentence
         if token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
             continue
         _add(line, cursor, cut, start, spans)

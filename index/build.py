@@ -21,7 +21,7 @@ from index.embedder import TextEncoder
 from index.errors import BuildFailed, BuildLocked, IndexError_
 from index.lexical import LexicalIndex
 from index.manifest import DocumentEntry, IndexConfig, Manifest
-from index.store import IndexData, Span, load_index, read_manifest, write_generation
+from index.store import IndexData, Span, load_index, read_manifest, remove_stale_generations, write_generation
 
 LOCK_FILE = ".build.lock"
 VERSIONED = ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "tiktoken", "numpy")
@@ -87,6 +87,8 @@ def build_index(
         written = embedded > 0 or bool(removed_docs) or previous is None or _metadata_changed(parts, previous)
         if written:
             _write(index_dir, corpus_dir, parts, config, time.perf_counter() - started)
+        else:  # nothing to write, but still clear what a killed build left behind
+            remove_stale_generations(index_dir)
     return BuildReport(
         documents=len(parts), chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
         removed=removed, skipped=loaded.skipped, seconds=time.perf_counter() - started,

@@ -51,8 +51,12 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query` (zeros when no query term is indexed)."""
+        return self.term_scores(tokenize([query])[0])
+
+    def term_scores(self, terms: list[str] | tuple[str, ...]) -> np.ndarray:
+        """BM25 score of every chunk for already tokenized (stemmed) query terms."""
         vocab = self._retriever.vocab_dict
-        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        tokens = [t for t in terms if t in vocab]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

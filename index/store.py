@@ -143,11 +143,13 @@ def write_generation(
 
 
 def remove_stale_generations(index_dir: Path) -> None:
-    """Delete generations other than the live one (left by finished or killed builds)."""
+    """Delete generations other than the live one, and unswapped `CURRENT` files (left by finished or killed builds)."""
     live = (index_dir / CURRENT).read_text().strip() if (index_dir / CURRENT).exists() else None
     for child in index_dir.glob("gen-*"):
         if child.is_dir() and child.name != live:
             shutil.rmtree(child, ignore_errors=True)
+    for tmp in index_dir.glob(f"{CURRENT}.*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _swap_current(index_dir: Path, name: str) -> None:

@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+QA     := $(VENV)/bin/qa
+INDEX  ?= data/index
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export TIKTOKEN_CACHE_DIR := $(CURDIR)/.cache/tiktoken
+
+.PHONY: install index run test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	@if [ ! -f $(INDEX)/CURRENT ]; then $(QA) index build --index $(INDEX); else echo "index present at $(INDEX) (rebuild: $(QA) index build --index $(INDEX))"; fi
+
+run: index
+	$(QA) serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: index
+	$(PY) -m eval.bench_latency --index $(INDEX)
+
+clean:
+	rm -rf $(VENV) .cache data/index reports

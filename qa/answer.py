@@ -1,0 +1,216 @@
+"""Extractive answering: pick the retrieved sentences that best answer the question.
+
+Every sentence of an answer is quoted verbatim from a retrieved passage and ends with the
+marker of that passage. When the best evidence is too weak the answer is `NO_ANSWER`
+and nothing is cited.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.lexical import tokenize
+from index.store import IndexData
+from qa.question import DATE, LIST, NUMBER, WHO, Question
+from qa.records import Citation, Hit, Quote
+
+NO_ANSWER = "I can't find this in the indexed documents."
+ABSTAIN_BELOW = 0.42  # confidence threshold, calibrated on the gold set (see README)
+MAX_SENTENCES = {LIST: 4, "multi": 3}
+DEFAULT_SENTENCES = 2
+KEEP_RATIO = 0.75  # a further sentence must score at least this share of the best one
+REDUNDANT = 0.88  # cosine above which a further sentence repeats one already chosen
+WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.0}
+
+_LIST_MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|percent|dozen)\b", re.I)
+_LEAD_IN = re.compile(
+    r"(?::|\bfollowing(?:\s+\w+){0,2}|\bas follows|\binclud(?:e|es|ing))\s*$"
+    r"|\b(?:two|three|four|five|six|several|following)\s+(?:\w+\s+)?(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)\b[^.]*[.:]?\s*$",
+    re.I,
+)
+_CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \d|\(\d{4}\)[,.:]|\d{4}\): \d", re.I)
+_BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
+_TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
+LIST_ITEMS = 6  # items taken after a sentence that introduces a list
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w&-]+)+|\b[A-Z]{2,}\b")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit: Hit
+    row: int  # row of the sentence vector
+    start: int  # offsets in the document
+    end: int
+    text: str
+    score: float
+    cosine: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Extract:
+    text: str
+    citations: tuple[Citation, ...]
+    confidence: float
+    abstained: bool
+
+
+class ExtractiveAnswerer:
+    def __init__(self, index: IndexData):
+        if index.sentence_vectors is None:
+            raise ValueError("the index has no sentence embeddings; rebuild it with sentences")
+        self.index = index
+        df = Counter(t for c in index.chunks for t in set(tokenize([c.text])[0]))
+        n = max(1, len(index.chunks))
+        self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
+        self.unseen_idf = math.log(1 + n / 0.5)
+        self._headings = {d.doc_id: {sec.start for sec in d.sections} for d in index.documents.values()}
+
+    def candidates(self, question: Question, query: np.ndarray, hits: list[Hit]) -> list[Candidate]:
+        """Score every sentence of the retrieved passages, best first."""
+        weights = {t: self.idf.get(t, self.unseen_idf) for t in question.terms}
+        total = sum(weights.values()) or 1.0
+        best_passage = max((h.dense for h in hits), default=0.0)
+        seen: set[tuple[str, int]] = set()
+        out: list[Candidate] = []
+        for hit in hits:
+            for row, (s, e) in self.index.chunk_sentences(hit.chunk):
+                start, text = _strip_marker(s, self.index.documents[hit.chunk.doc_id].text[s:e])
+                if (hit.chunk.doc_id, start) in seen or len(text.split()) < 3:
+                    continue
+                seen.add((hit.chunk.doc_id, start))
+                if start in self._headings.get(hit.chunk.doc_id, ()):
+                    continue
+                cosine = float(self.index.sentence_vectors[row] @ query)
+                terms = set(tokenize([text])[0])
+                coverage = sum(w for t, w in weights.items() if t in terms) / total
+                score = (
+                    WEIGHTS["cosine"] * cosine
+                    + WEIGHTS["coverage"] * coverage
+                    + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * _kind_match(question.expects, text)
+                    + WEIGHTS["passage"] * (hit.dense / best_passage if best_passage > 0 else 0.0)
+                    - _penalty(text, hit)
+                )
+                out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def answer(self, question: Question, query: np.ndarray, hits: list[Hit]) -> Extract:
+        ranked = self.candidates(question, query, hits)
+        confidence = ranked[0].score if ranked else 0.0
+        if not ranked or confidence < ABSTAIN_BELOW:
+            return Extract(NO_ANSWER, (), confidence, True)
+        chosen = self._with_list_items(self._choose(question, ranked))
+        return _compose(chosen, confidence)
+
+    def _with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
+        """After a sentence that introduces a list ("... the following principles:"), add its items."""
+        out: list[Candidate] = []
+        taken = {(c.hit.chunk.doc_id, c.start) for c in chosen}
+        for cand in chosen:
+            out.append(cand)
+            if not _LEAD_IN.search(cand.text):
+                continue
+            doc = self.index.documents[cand.hit.chunk.doc_id]
+            spans = self.index.sentences[doc.doc_id]
+            previous_end = cand.end
+            for s, e in spans:
+                if s < cand.end:
+                    continue
+                if len([c for c in out if c.hit.chunk.doc_id == doc.doc_id and c.start >= cand.end]) >= LIST_ITEMS:
+                    break
+                if "\n" not in doc.text[previous_end:s]:
+                    break  # items stand on lines of their own
+                item = self._item(cand, s, e)
+                if item is None:
+                    break
+                if (doc.doc_id, item.start) not in taken:
+                    taken.add((doc.doc_id, item.start))
+                    out.append(item)
+                previous_end = e
+        return out
+
+    def _item(self, lead: Candidate, s: int, e: int) -> Candidate | None:
+        """A list item as a candidate cited to the passage holding it (the lead's, or the next one)."""
+        doc_id = lead.hit.chunk.doc_id
+        chunk = lead.hit.chunk
+        if e > chunk.end:
+            following = [c for c in self.index.chunks if c.doc_id == doc_id and c.start <= s and e <= c.end]
+            if not following:
+                return None
+            chunk = following[0]
+        hit = lead.hit if chunk is lead.hit.chunk else Hit(chunk, lead.hit.score, lead.hit.rank, lead.hit.dense, lead.hit.lexical)
+        start, text = _strip_marker(s, self.index.documents[doc_id].text[s:e])
+        return Candidate(hit, lead.row, start, start + len(text), text, lead.score, lead.cosine, lead.coverage)
+
+    def _choose(self, question: Question, ranked: list[Candidate]) -> list[Candidate]:
+        best = ranked[0]
+        limit = MAX_SENTENCES.get(question.expects, DEFAULT_SENTENCES)
+        chosen = [best]
+        vectors = self.index.sentence_vectors
+        for cand in ranked[1:]:
+            if len(chosen) >= limit:
+                break
+            follows_list = question.expects == LIST and any(
+                c.hit.chunk.doc_id == cand.hit.chunk.doc_id and 0 < cand.start - c.end < 6 for c in chosen
+            )
+            if cand.score < KEEP_RATIO * best.score and not (follows_list and cand.score >= 0.6 * best.score):
+                continue
+            if any(float(vectors[cand.row] @ vectors[c.row]) > REDUNDANT for c in chosen):
+                continue
+            chosen.append(cand)
+        return chosen
+
+
+def _strip_marker(start: int, text: str) -> tuple[int, str]:
+    marker = _LIST_MARKER.match(text)
+    if marker and len(text) > marker.end():
+        return start + marker.end(), text[marker.end():]
+    return start, text
+
+
+def _penalty(text: str, hit: Hit) -> float:
+    """Sentences that rarely answer anything: titles, fragments, references, back matter."""
+    penalty = 0.0
+    words = len(text.split())
+    if words < 6:
+        penalty += 0.05
+    if not _TERMINAL.search(text) and words < 16:
+        penalty += 0.12  # a title or a label, not a statement
+    if _CITATION_LIKE.search(text) or any(_BACK_MATTER.match(s) for s in hit.chunk.section):
+        penalty += 0.2
+    return penalty
+
+
+def _kind_match(expects: str, text: str) -> float:
+    if expects == DATE:
+        return 1.0 if _YEAR.search(text) or _MONTH.search(text) else 0.0
+    if expects == NUMBER:
+        return 1.0 if _NUMBER.search(text) else 0.0
+    if expects == WHO:
+        return 1.0 if _NAME.search(text) else 0.0
+    if expects == LIST:
+        return 1.0 if text.count(",") + text.count(";") >= 2 else 0.0
+    return 0.0
+
+
+def _compose(chosen: list[Candidate], confidence: float) -> Extract:
+    """Answer text with a marker after every sentence; citations numbered by first use."""
+    used: dict[str, tuple[Hit, list[Quote]]] = {}
+    parts: list[str] = []
+    for cand in chosen:
+        chunk_id = cand.hit.chunk.chunk_id
+        used.setdefault(chunk_id, (cand.hit, []))[1].append(Quote(cand.text, cand.start, cand.end))
+        parts.append(f"{cand.text} [{list(used).index(chunk_id) + 1}]")
+    citations = tuple(
+        Citation(n, hit.chunk, tuple(quotes), hit.score) for n, (hit, quotes) in enumerate(used.values(), start=1)
+    )
+    return Extract(" ".join(parts), citations, confidence, False)

@@ -1,0 +1,89 @@
+"""The assistant: one loaded index and model answering questions, as `qa ask` and the UI use it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from index.embedder import Embedder, TextEncoder, set_threads
+from index.manifest import IndexConfig
+from index.store import IndexData, load_index
+from qa.answer import ExtractiveAnswerer
+from qa.question import Question, check_question
+from qa.records import ANSWER_MODES, Answer
+from qa.retrieval import Retriever
+
+DEFAULT_K = 5
+SERVING_THREADS = 1  # one torch thread keeps a query encode at ~10 ms under concurrent load
+
+
+class Assistant:
+    def __init__(self, index: IndexData, encoder: TextEncoder, llm=None):
+        self.index = index
+        self.encoder = encoder
+        self.retriever = Retriever(index)
+        self.extractive = ExtractiveAnswerer(index)
+        self.llm = llm
+
+    @classmethod
+    def open(cls, index_dir: Path, threads: int = SERVING_THREADS, encoder: TextEncoder | None = None) -> "Assistant":
+        """Load the index (checking its manifest) and the model, warmed up for the first question."""
+        from qa.llm import LLMConfig, LLMAnswerer
+
+        encoder = encoder or Embedder()
+        index = load_index(index_dir, IndexConfig(model=encoder.info))
+        if isinstance(encoder, Embedder):
+            set_threads(threads)
+            encoder.encode(["warm up"])
+        config = LLMConfig.from_env()
+        return cls(index, encoder, LLMAnswerer(config, encoder) if config else None)
+
+    @property
+    def documents(self):
+        return self.index.documents
+
+    def ask(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        mode: str = "hybrid",
+        doc_ids: tuple[str, ...] = (),
+        answer_mode: str = "extractive",
+    ) -> Answer:
+        """Answer one question; raises InvalidQuestion, UnknownDocument or ValueError for bad input."""
+        started = time.perf_counter()
+        text = check_question(question)
+        if answer_mode not in ANSWER_MODES:
+            raise ValueError(f"answer mode must be one of {', '.join(ANSWER_MODES)}, not {answer_mode!r}")
+        parsed = Question.parse(text)
+        query = self.encoder.encode([text])[0]
+        hits = self.retriever.search(text, query, k=k, mode=mode, doc_ids=tuple(doc_ids))
+        retrieved_at = time.perf_counter()
+        extract = self.extractive.answer(parsed, query, hits)
+        notice, unsupported, used_mode = "", 0, "extractive"
+        if answer_mode == "llm":
+            if self.llm is None:
+                notice = "LLM answers are not configured (set QA_LLM_BASE_URL and QA_LLM_MODEL); showing the extractive answer."
+            elif not extract.abstained:
+                result = self.llm.answer(text, hits)
+                if result.ok:
+                    extract, unsupported, used_mode = result.extract, result.unsupported, "llm"
+                notice = result.notice
+        done = time.perf_counter()
+        return Answer(
+            question=text,
+            text=extract.text,
+            abstained=extract.abstained,
+            citations=extract.citations,
+            retrieved=tuple(hits),
+            timings_ms={
+                "retrieve": (retrieved_at - started) * 1000,
+                "answer": (done - retrieved_at) * 1000,
+                "total": (done - started) * 1000,
+            },
+            mode=mode,
+            answer_mode=used_mode,
+            confidence=extract.confidence,
+            notice=notice,
+            unsupported=unsupported,
+        )

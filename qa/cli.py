@@ -1,0 +1,203 @@
+"""The `qa` command: build and inspect the index, ask questions, serve the UI, run the eval.
+
+Only this module and the UI turn domain errors into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_INDEX = Path(os.environ.get("QA_INDEX", "data/index"))
+DEFAULT_CORPUS = Path(os.environ.get("QA_CORPUS", str(Path(__file__).resolve().parent.parent / "corpus" / "documents")))
+EXIT_USER_ERROR = 2
+EXIT_GATE_FAILED = 3
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(Path.home() / ".cache" / "qa-tiktoken"))
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # domain errors become one line; real bugs keep their traceback
+        message = _user_message(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def _user_message(exc: Exception) -> str | None:
+    from corpus.errors import CorpusError
+    from index.errors import IndexError_
+    from qa.question import InvalidQuestion
+    from qa.retrieval import UnknownDocument
+
+    if isinstance(exc, (UserError, CorpusError, IndexError_, InvalidQuestion, UnknownDocument)):
+        return str(exc)
+    return None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Cited question answering over mining-governance documents.")
+    sub = parser.add_subparsers(title="commands")
+
+    index = sub.add_parser("index", help="build or inspect the search index").add_subparsers(title="index commands")
+    build = index.add_parser("build", help="build or update the index from the corpus folder")
+    _add_index(build)
+    build.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default: %(default)s)")
+    build.add_argument("--force", action="store_true", help="re-embed every document")
+    build.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    build.set_defaults(run=cmd_build)
+    status = index.add_parser("status", help="describe the index and what changed in the corpus since")
+    _add_index(status)
+    status.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: the one the index was built from)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=cmd_status)
+
+    ask = sub.add_parser("ask", help="answer a question (or one per line from standard input) with citations")
+    ask.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
+    _add_index(ask)
+    ask.add_argument("--k", type=_positive, default=5, help="passages to retrieve (default: 5)")
+    ask.add_argument("--mode", choices=("dense", "lexical", "hybrid"), default="hybrid")
+    ask.add_argument("--doc", action="append", default=[], metavar="ID", help="restrict to a document (repeatable)")
+    ask.add_argument("--llm", action="store_true", help="let the configured LLM write the answer (QA_LLM_BASE_URL, QA_LLM_MODEL)")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object per question)")
+    ask.set_defaults(run=cmd_ask)
+
+    serve = sub.add_parser("serve", help="start the web UI")
+    _add_index(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--auth", default=os.environ.get("QA_AUTH"), help="user:password required to use the UI and API (or QA_AUTH)")
+    serve.add_argument("--data", type=Path, default=Path("data"), help="folder for feedback records (default: %(default)s)")
+    serve.set_defaults(run=cmd_serve)
+
+    ev = sub.add_parser("eval", help="run the gold questions (or `qa eval beir DIR`) and report metrics")
+    ev.add_argument("target", nargs="*", help="`beir DIR` to benchmark a BEIR dataset")
+    _add_index(ev)
+    ev.add_argument("--gold", type=Path, default=None, help="gold questions (JSON Lines; default: eval/gold.jsonl)")
+    ev.add_argument("--k", type=_positive, default=5)
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail when a metric is below VALUE (repeatable)")
+    ev.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the report files (default: %(default)s)")
+    ev.add_argument("--cache", type=Path, default=Path("data/beir"), help="where BEIR indexes are cached (default: %(default)s)")
+    ev.set_defaults(run=cmd_eval)
+    return parser
+
+
+def _add_index(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number
+
+
+def cmd_build(args) -> int:
+    from index.build import build_index
+    from index.embedder import Embedder
+    from index.manifest import IndexConfig
+
+    encoder = Embedder()
+    report = build_index(args.corpus, args.index, encoder, IndexConfig(model=encoder.info), force=args.force,
+                         progress=not args.json and sys.stderr.isatty())
+    for skipped in report.skipped:
+        print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        state = "index written" if report.written else "index unchanged"
+        print(f"{state} at {args.index}: {report.documents} documents, {report.chunks} chunks "
+              f"({report.embedded} embedded, {report.reused} reused, {report.removed} removed, "
+              f"{len(report.skipped)} files skipped) in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from index.build import index_status
+
+    status = index_status(args.index, args.corpus)
+    data = status.to_json()
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    print(f"index:     {args.index}")
+    print(f"documents: {data['documents']}   chunks: {data['chunks']}")
+    print(f"model:     {data['model']} ({data['dim']}d)   format: {data['format_version']}")
+    print(f"built at:  {data['built_at']}")
+    if data["stale"]:
+        print("changed since the build (run `qa index build`):")
+        for path in data["stale"]:
+            print(f"  {path}")
+    else:
+        print("corpus:    up to date")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from qa.assistant import Assistant
+    from qa.render import render_answer
+
+    if args.question is not None and not args.question.strip():
+        raise UserError("the question is empty; type a question about the documents")
+    assistant = Assistant.open(args.index)
+    answer_mode = "llm" if args.llm else "extractive"
+    if args.question is not None:
+        answer = assistant.ask(args.question, k=args.k, mode=args.mode, doc_ids=tuple(args.doc), answer_mode=answer_mode)
+        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_answer(answer))
+        return 0
+    failures = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = assistant.ask(line, k=args.k, mode=args.mode, doc_ids=tuple(args.doc), answer_mode=answer_mode)
+            out = answer.to_json() if args.json else render_answer(answer)
+        except Exception as exc:
+            message = _user_message(exc)
+            if message is None:
+                raise
+            failures += 1
+            out = {"question": line.strip()[:200], "error": message} if args.json else f"error: {message}"
+        print(json.dumps(out, ensure_ascii=False) if args.json else out + "\n", flush=True)
+    return EXIT_USER_ERROR if failures else 0
+
+
+def cmd_serve(args) -> int:
+    from qa.ui import serve
+
+    serve(index_dir=args.index, host=args.host, port=args.port, auth=args.auth, data_dir=args.data)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from eval.runner import run_cli
+
+    return run_cli(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""What a question asks: its key terms and the kind of answer it expects."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.lexical import tokenize
+
+MAX_QUESTION_CHARS = 1000
+
+# Words that point at the documents themselves rather than at their content.
+META_WORDS = (
+    "document documents report reports letter letters statement statements text texts paper "
+    "say says said mention mentions mentioned according describe describes described "
+    "discuss discusses discussed state states stated note notes noted explain explains "
+    "author authors give gives tell tells please "
+    "what when where which who whom whose why how does do did about many much must should "
+    "could would can may might also there their its main kind kinds type types way ways"
+)
+_META = frozenset(tokenize([META_WORDS])[0])
+
+DATE, NUMBER, WHO, LIST, OTHER = "date", "number", "who", "list", "other"
+_PATTERNS = (
+    (DATE, re.compile(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month)\b|\bhow long ago\b", re.I)),
+    (NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|percent|share|proportion|number|amount)\b|\bhow large\b", re.I)),
+    (WHO, re.compile(r"^\s*who\b|\bwhich (?:organi[sz]ation|body|agency|institution|person|company|group|ngo|country|university)\b|\bwhat (?:organi[sz]ation|body|agency|institution)\b|\bwho (?:is|was|are|were)\b", re.I)),
+    (LIST, re.compile(r"\blist\b|\bname (?:the|all|some)\b|\bwhat (?:are|were) (?:the|some|its|their)\b|\bwhich (?:\w+ ){0,3}(?:are|were|does|do|did|must|should)\b|\bwhat (?:\w+ ){0,3}(?:does|do|did) .*\b(?:include|includes|identify|list|propose|recommend|call for|urge)\b|\bwhat (?:principles|recommendations|challenges|areas|steps|actions|measures|priorities|commitments|gaps|risks|issues|initiatives|elements|phases|standards|guidelines|minerals)\b", re.I)),
+)
+
+
+class InvalidQuestion(ValueError):
+    """The question is empty or too long."""
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    terms: tuple[str, ...]  # stemmed content terms, without stop words and meta words
+    expects: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Question":
+        return cls(text, key_terms(text), expected_kind(text))
+
+
+def check_question(text: str) -> str:
+    """The question, stripped; raises `InvalidQuestion` for empty or over-long questions."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidQuestion("the question is empty; type a question about the documents")
+    text = " ".join(text.split())
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}, shorten it")
+    return text
+
+
+def key_terms(text: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for term in tokenize([text])[0]:
+        if term not in _META:
+            seen.setdefault(term)
+    return tuple(seen)
+
+
+def expected_kind(text: str) -> str:
+    for kind, pattern in _PATTERNS:
+        if pattern.search(text):
+            return kind
+    return OTHER

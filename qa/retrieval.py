@@ -1,0 +1,150 @@
+"""Retrieval: dense (FAISS), lexical (BM25) and hybrid over chunks.
+
+Dense similarity of a chunk blends the question's cosine with the whole chunk (exact
+inner-product search in the FAISS index) and with its best-matching sentence (sentence
+embeddings stored at build time), so one precise sentence can lift its passage.
+Hybrid fuses the two rankings by a convex combination of min-max normalised scores,
+plus a small prior for the documents whose title, author or type the question names
+("the letter", "the Alliance"). The fusion and its weights were chosen by measurement
+on the gold questions and on SciFact train queries (README, "Retrieval tuning").
+Results never hold two chunks that overlap in one document or are near-duplicates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.lexical import tokenize
+from index.store import IndexData
+from qa.question import key_terms
+from qa.records import MODES, Hit
+
+SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
+DENSE_WEIGHT = 0.4  # share of the dense score in the hybrid fusion (the rest is BM25)
+DOC_PRIOR = 0.2  # weight of the document-metadata match in the hybrid fusion
+NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
+
+
+class UnknownDocument(ValueError):
+    """A document filter names a document the index does not hold."""
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rows: np.ndarray  # chunk rows, best first
+    scores: np.ndarray  # score per ranked row
+    dense: np.ndarray  # dense similarity of every chunk (all rows)
+    lexical: np.ndarray  # BM25 score of every chunk (all rows)
+
+
+class Retriever:
+    def __init__(self, index: IndexData):
+        self.index = index
+        chunks = index.chunks
+        self.vectors = index.chunk_vectors()
+        self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._rows_of = {d: np.array([i for i, c in enumerate(chunks) if c.doc_id == d], dtype=np.int64) for d in index.documents}
+        self._doc_of_row = np.array([list(index.documents).index(c.doc_id) for c in chunks], dtype=np.int64) if chunks else np.zeros(0, np.int64)
+        self._sentence_rows, self._sentence_owner = self._sentence_map()
+        self._meta = [set(tokenize([f"{d.title} {d.author} {d.doc_type}"])[0]) for d in index.documents.values()]
+
+    def _sentence_map(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.index.sentence_vectors is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        rows, owner = [], []
+        for i, chunk in enumerate(self.index.chunks):
+            for row, _ in self.index.chunk_sentences(chunk):
+                rows.append(row)
+                owner.append(i)
+        return np.array(rows, dtype=np.int64), np.array(owner, dtype=np.int64)
+
+    def allowed_rows(self, doc_ids: tuple[str, ...]) -> np.ndarray | None:
+        if not doc_ids:
+            return None
+        unknown = [d for d in doc_ids if d not in self._rows_of]
+        if unknown:
+            raise UnknownDocument(f"unknown document id {unknown[0]!r}; known ids: {', '.join(sorted(self._rows_of))}")
+        return np.concatenate([self._rows_of[d] for d in doc_ids])
+
+    def dense_scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of every chunk (FAISS exact search), blended with its best sentence."""
+        dense = self.index.dense
+        scores = np.zeros(dense.ntotal, dtype=np.float32)
+        if dense.ntotal:
+            sims, rows = dense.search(query.reshape(1, -1).astype(np.float32), dense.ntotal)
+            scores[rows[0]] = sims[0]
+        if len(self._sentence_rows):
+            best = np.full(len(scores), -1.0, dtype=np.float32)
+            np.maximum.at(best, self._sentence_owner, self.index.sentence_vectors[self._sentence_rows] @ query)
+            has = best > -1.0
+            scores[has] = (1 - SENTENCE_BLEND) * scores[has] + SENTENCE_BLEND * best[has]
+        return scores
+
+    def document_prior(self, question: str) -> np.ndarray:
+        """Per chunk, how well the question names its document (title, author, type), in [0, 1]."""
+        terms = set(tokenize([question])[0])
+        n = len(self._meta)
+        weights = []
+        for meta in self._meta:
+            weights.append(sum(math.log(1 + n / sum(1 for m in self._meta if t in m)) for t in terms & meta))
+        top = max(weights, default=0.0)
+        if top <= 0:
+            return np.zeros(len(self._doc_of_row), dtype=np.float32)
+        return (np.array(weights, dtype=np.float32) / top)[self._doc_of_row]
+
+    def rank(self, question: str, query: np.ndarray, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> Ranked:
+        """Rank the chunks (of `doc_ids`, when given) for a question whose embedding is `query`."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        allowed = self.allowed_rows(doc_ids)
+        rows = np.arange(len(self.index.chunks)) if allowed is None else allowed
+        dense = self.dense_scores(query) if mode != "lexical" else np.zeros(len(self.index.chunks), np.float32)
+        lexical = self.index.lexical.term_scores(key_terms(question)) if mode != "dense" else np.zeros(len(dense), np.float32)
+        if mode == "dense":
+            scores = dense
+        elif mode == "lexical":
+            scores = lexical
+            rows = rows[lexical[rows] > 0]
+        else:
+            scores = (
+                DENSE_WEIGHT * _minmax(dense, rows)
+                + (1 - DENSE_WEIGHT) * _minmax(lexical, rows)
+                + DOC_PRIOR * self.document_prior(question)
+            )
+        order = rows[np.lexsort((-dense[rows], -scores[rows]))]
+        return Ranked(order, scores[order], dense, lexical)
+
+    def search(self, question: str, query: np.ndarray, k: int = 5, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> list[Hit]:
+        """The top `k` chunks, without overlapping or near-duplicate passages."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        ranked = self.rank(question, query, mode, doc_ids)
+        hits: list[Hit] = []
+        for row, score in zip(ranked.rows, ranked.scores):
+            if any(self._same_passage(int(row), h) for h in hits):
+                continue
+            chunk = self.index.chunks[int(row)]
+            hits.append(Hit(chunk, float(score), len(hits) + 1, float(ranked.dense[row]), float(ranked.lexical[row])))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _same_passage(self, row: int, hit: Hit) -> bool:
+        a, b = self.index.chunks[row], hit.chunk
+        if a.doc_id == b.doc_id and a.start < b.end and b.start < a.end:
+            return True
+        return float(self.vectors[row] @ self.vectors[self._row[b.chunk_id]]) >= NEAR_DUPLICATE
+
+
+def _minmax(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Scores scaled to [0, 1] over the candidate rows (all zeros when they are all equal)."""
+    out = np.zeros_like(scores, dtype=np.float32)
+    if len(rows) == 0:
+        return out
+    low, high = float(scores[rows].min()), float(scores[rows].max())
+    if high > low:
+        out[rows] = (scores[rows] - low) / (high - low)
+    return out
