@@ -17,10 +17,9 @@ import numpy as np
 from index.lexical import tokenize
 from index.store import IndexData
 from qa.question import DATE, LIST, NUMBER, WHO, Question
-from qa.records import Citation, Hit, Quote
+from qa.records import NO_ANSWER, Citation, Hit, Quote
 
-NO_ANSWER = "I can't find this in the indexed documents."
-ABSTAIN_BELOW = 0.42  # confidence threshold, calibrated on the gold set (see README)
+ABSTAIN_BELOW = 0.21  # below this confidence the answer abstains; calibrated on the gold set (README)
 MAX_SENTENCES = {LIST: 4, "multi": 3}
 DEFAULT_SENTENCES = 2
 KEEP_RATIO = 0.75  # a further sentence must score at least this share of the best one
@@ -73,6 +72,9 @@ class ExtractiveAnswerer:
         self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self.unseen_idf = math.log(1 + n / 0.5)
         self._headings = {d.doc_id: {sec.start for sec in d.sections} for d in index.documents.values()}
+        spans = [(doc_id, s, e) for doc_id, doc_spans in index.sentences.items() for s, e in doc_spans]
+        texts = [index.documents[doc_id].text[s:e] for doc_id, s, e in spans]
+        self._terms = [frozenset(t) for t in tokenize(texts)]  # by sentence vector row
 
     def candidates(self, question: Question, query: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """Score every sentence of the retrieved passages, best first."""
@@ -90,7 +92,7 @@ class ExtractiveAnswerer:
                 if start in self._headings.get(hit.chunk.doc_id, ()):
                     continue
                 cosine = float(self.index.sentence_vectors[row] @ query)
-                terms = set(tokenize([text])[0])
+                terms = self._terms[row]
                 coverage = sum(w for t, w in weights.items() if t in terms) / total
                 score = (
                     WEIGHTS["cosine"] * cosine

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from qa.records import NO_ANSWER
+
 if TYPE_CHECKING:
     from index.embedder import TextEncoder
     from qa.answer import Extract
@@ -42,9 +44,6 @@ SUPPORT_NUMBERS = True  # every number a sentence states must also appear in its
 MAX_REPLY_BYTES = 2_000_000
 TEMPERATURE = 0
 
-# Must equal qa.answer.NO_ANSWER (a test checks it). It is repeated here so that importing
-# this module does not import qa.answer, which loads numpy, bm25s and scipy.
-NO_ANSWER = "I can't find this in the indexed documents."
 
 SYSTEM_PROMPT = f"""You answer questions about a collection of documents on mining governance. \
 You may use only the numbered passages in the user's message.

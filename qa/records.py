@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from corpus.chunking import Chunk
 
+NO_ANSWER = "I can't find this in the indexed documents."  # the whole answer when evidence is too weak
 MODES = ("dense", "lexical", "hybrid")
 ANSWER_MODES = ("extractive", "llm")
 

@@ -181,8 +181,8 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
             return gr.skip(), gr.skip()
         record = feedback_record(data["question"], data["answer"], data["citations"], vote, comment or "")
         append_feedback(data_dir, record)
-        thumb = "👍" if vote == "up" else "👎"
-        return f'<div class="muted" id="feedback-note">Thanks, your {thumb} was recorded.</div>', ""
+        what = "thumbs up" if vote == "up" else "thumbs down"
+        return f'<div class="muted" id="feedback-note">Thanks, your {what} was recorded.</div>', ""
 
     def ask_api(question: str, k: int = 5, mode: str = "hybrid") -> dict:
         """Answer a question with cited passages; returns the same JSON object as `qa ask --json`."""
@@ -212,7 +212,7 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
                     example_btns = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
                 with gr.Row():
                     comment = gr.Textbox(show_label=False, scale=4, elem_id="feedback-comment",
-                                         placeholder="Optional comment, then rate an answer with 👍 / 👎 under it")
+                                         placeholder="Optional comment, then rate an answer with the thumbs under it")
                     note = gr.HTML("", elem_id="feedback-status")
                 with gr.Accordion("Search settings", open=False, elem_id="settings"):
                     mode = gr.Radio(["hybrid", "dense", "lexical"], value="hybrid", label="Retrieval mode")
