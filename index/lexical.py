@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,12 +18,24 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    import bm25s
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
 
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+    return frozenset(STOPWORDS_EN)
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased words of two or more characters, English stop words removed, stemmed.
+
+    The same rule as `bm25s.tokenize(..., stopwords="en", stemmer=...)`, without its
+    per-call overhead, so that indexing and querying always agree.
+    """
+    stop, stem = _stopwords(), _stemmer().stemWord
+    return [[stem(w) for w in _TOKEN.findall(text.lower()) if w not in stop] for text in texts]
 
 
 class LexicalIndex:
