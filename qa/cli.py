@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_index(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
-    serve.add_argument("--auth", default=os.environ.get("QA_AUTH"), help="user:password required to use the UI and API (or QA_AUTH)")
+    serve.add_argument("--auth", default=os.environ.get("QA_AUTH") or None, help="user:password required to use the UI and API (or QA_AUTH)")
     serve.add_argument("--data", type=Path, default=Path("data"), help="folder for feedback records (default: %(default)s)")
     serve.set_defaults(run=cmd_serve)
 

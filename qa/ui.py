@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls home
+# Gradio's queue summarises up to 10,000 past events with pandas after every event; nobody reads
+# that summary here, so recompute it rarely instead of paying a cost that grows with uptime.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 
 import gradio as gr  # noqa: E402
 
@@ -199,7 +202,7 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
             with gr.Column(scale=3, min_width=380):
                 chat = gr.Chatbot(
                     label="Conversation", elem_id="chat", height="58vh", layout="bubble",
-                    sanitize_html=True, render_markdown=False, latex_delimiters=[], buttons=["copy"],
+                    sanitize_html=True, render_markdown=False, latex_delimiters=[], buttons=[],
                     allow_tags=False, feedback_options=("Like", "Dislike"),
                     placeholder="Ask a question about the documents, or pick an example below.",
                 )
@@ -215,11 +218,12 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
                                          placeholder="Optional comment, then rate an answer with the thumbs under it")
                     note = gr.HTML("", elem_id="feedback-status")
                 with gr.Accordion("Search settings", open=False, elem_id="settings"):
-                    mode = gr.Radio(["hybrid", "dense", "lexical"], value="hybrid", label="Retrieval mode")
-                    k = gr.Slider(1, 10, value=5, step=1, label="Passages to retrieve (top-k)")
+                    mode = gr.Radio(["hybrid", "dense", "lexical"], value="hybrid", label="Retrieval mode", elem_id="mode")
+                    k = gr.Slider(1, 10, value=5, step=1, label="Passages to retrieve (top-k)", elem_id="top-k")
                     doc_ids = gr.Dropdown(choices=[(d.title, d.doc_id) for d in documents.values()], value=[],
-                                          multiselect=True, label="Restrict to documents (none selected: all)")
-                    answer_mode = gr.Radio(answer_modes, value="extractive", label="Answer mode",
+                                          multiselect=True, label="Restrict to documents (none selected: all)",
+                                          elem_id="doc-filter")
+                    answer_mode = gr.Radio(answer_modes, value="extractive", label="Answer mode", elem_id="answer-mode",
                                            visible=len(answer_modes) > 1)
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(sources_html(None), elem_id="sources-panel", js_on_load=CITE_JS,

@@ -161,5 +161,5 @@ def header_html(documents: dict) -> str:
     kinds = sorted({d.doc_type for d in documents.values() if d.doc_type})
     what = f" ({esc(', '.join(kinds))})" if kinds else ""
     return ('<div class="app-header"><h1>Mining Governance Q&amp;A</h1>'
-            f'<p class="tagline">Ask about {len(documents)} documents on mining and mineral-resource governance'
+            f'<p class="tagline">Ask about {len(documents)} document{"" if len(documents) == 1 else "s"} on mining and mineral-resource governance'
             f"{what}. Every answer quotes its sources; click a [n] to read the passage in its document.</p></div>")

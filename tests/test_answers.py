@@ -1,0 +1,100 @@
+"""Answers over the seed corpus with the real model: citations are verbatim, abstention works."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from qa.question import MAX_QUESTION_CHARS, InvalidQuestion
+from qa.records import NO_ANSWER
+from qa.retrieval import UnknownDocument
+from tests.conftest import GOLD
+
+pytestmark = pytest.mark.model
+
+GOLD_QUESTIONS = [json.loads(line) for line in GOLD.read_text().splitlines() if line.strip()]
+MARKER = re.compile(r"\s*\[(\d+)\]")
+
+
+def _sentences_with_markers(text: str) -> list[tuple[str, int]]:
+    """Split an answer into (sentence, marker) pairs: every sentence ends with one marker."""
+    pairs, cursor = [], 0
+    for match in MARKER.finditer(text):
+        pairs.append((text[cursor:match.start()].strip(), int(match.group(1))))
+        cursor = match.end()
+    assert text[cursor:].strip() == "", f"text after the last marker: {text[cursor:]!r}"
+    return pairs
+
+
+def test_every_answer_sentence_is_verbatim_in_its_cited_passage(assistant):
+    checked = 0
+    for gold in GOLD_QUESTIONS:
+        answer = assistant.ask(gold["question"])
+        if answer.abstained:
+            assert answer.text == NO_ANSWER and not answer.citations
+            continue
+        by_n = {c.n: c for c in answer.citations}
+        document_text = {c.chunk.doc_id: assistant.documents[c.chunk.doc_id].text for c in answer.citations}
+        for sentence, n in _sentences_with_markers(answer.text):
+            citation = by_n[n]
+            assert sentence in citation.chunk.text, (gold["id"], sentence)
+            assert any(q.text == sentence for q in citation.quotes), (gold["id"], sentence)
+            for quote in citation.quotes:
+                assert document_text[citation.chunk.doc_id][quote.start:quote.end] == quote.text
+            checked += 1
+        assert sorted(by_n) == list(range(1, len(by_n) + 1))
+        used = [int(m) for m in MARKER.findall(answer.text)]
+        assert list(dict.fromkeys(used)) == sorted(set(used)), "citations numbered in order of first use"
+    assert checked >= 60
+
+
+def test_off_topic_questions_abstain_and_offer_related_passages(assistant):
+    for question in ("Who won the 2022 FIFA World Cup final?", "How do I make a sourdough starter from scratch?"):
+        answer = assistant.ask(question)
+        assert answer.abstained and answer.text == NO_ANSWER
+        assert answer.citations == () and len(answer.retrieved) == 5
+
+
+def test_a_list_question_brings_the_list_items(assistant):
+    answer = assistant.ask("Which principles does the letter say the HLEAG process must be based on?")
+    assert not answer.abstained
+    for item in ("Inclusive Participation", "Geographical Representation", "Transparency"):
+        assert item in answer.text
+
+
+def test_document_filter_and_k(assistant):
+    answer = assistant.ask("What is CCCMC?", k=3, doc_ids=("wilson-dicarlo-critical-minerals-2024",))
+    assert len(answer.retrieved) == 3
+    assert {h.chunk.doc_id for h in answer.retrieved} == {"wilson-dicarlo-critical-minerals-2024"}
+    with pytest.raises(UnknownDocument, match="unknown document id 'nope'"):
+        assistant.ask("What is CCCMC?", doc_ids=("nope",))
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_results_hold_no_overlapping_passages(assistant, mode):
+    answer = assistant.ask("What did CCCMC do about artisanal cobalt mining in the DRC?", k=10, mode=mode)
+    hits = [h.chunk for h in answer.retrieved]
+    assert [h.rank for h in answer.retrieved] == list(range(1, len(hits) + 1))
+    for i, a in enumerate(hits):
+        for b in hits[i + 1:]:
+            assert not (a.doc_id == b.doc_id and a.start < b.end and b.start < a.end)
+
+
+def test_bad_questions_raise_clear_errors(assistant):
+    with pytest.raises(InvalidQuestion, match="empty"):
+        assistant.ask("   ")
+    with pytest.raises(InvalidQuestion, match=str(MAX_QUESTION_CHARS)):
+        assistant.ask("why " * MAX_QUESTION_CHARS)
+
+
+def test_json_shape(assistant):
+    data = assistant.ask("When did UNEA-4 take place?").to_json()
+    assert {"question", "answer", "abstained", "citations", "retrieved", "timings_ms"} <= set(data)
+    assert set(data["timings_ms"]) >= {"retrieve", "answer", "total"}
+    for c in data["citations"]:
+        assert {"n", "doc_id", "title", "chunk_id", "text", "quote", "start", "end", "score"} <= set(c)
+        assert c["quote"] in c["text"]
+    for r in data["retrieved"]:
+        assert {"rank", "doc_id", "title", "chunk_id", "text", "score", "start", "end"} <= set(r)
