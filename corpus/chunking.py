@@ -88,7 +88,9 @@ def chunk_document(
     """Split `doc` into chunks; `window(text)` says whether a text fits the embedder."""
     count = _counter(settings.tokenizer)
     units = _units(doc, settings.chunk_tokens, count, window)
-    spans = _pack(units, settings)
+    text = doc.text
+    span_fits = None if window is None else (lambda i, j: window(text[units[i].start:units[j].end]))
+    spans = _pack(units, settings, span_fits)
     if window is not None:
         spans = [piece for span in spans for piece in _fit(doc.text, units, span, window)]
     chunks = []
@@ -163,10 +165,16 @@ def _split_long(text: str, s: int, e: int, fits: Callable[[str], bool]) -> list[
     return pieces
 
 
-def _pack(units: list[_Unit], settings: ChunkerSettings) -> list[tuple[int, int]]:
+def _pack(
+    units: list[_Unit], settings: ChunkerSettings, span_fits: Callable[[int, int], bool] | None = None
+) -> list[tuple[int, int]]:
+    """Spans of units up to the token budget and, when `span_fits(i, j)` is given, inside the
+    model window: packing against the window (not halving afterwards) keeps the overlap of
+    the next chunk measured from the chunk actually emitted, so no chunk repeats another."""
     spans: list[tuple[int, int]] = []
-    i, n = 0, len(units)
-    while i < n:
+    n = len(units)
+
+    def extend(i: int) -> int:
         j, tokens = i, 0
         while j < n:
             unit = units[j]
@@ -177,8 +185,18 @@ def _pack(units: list[_Unit], settings: ChunkerSettings) -> list[tuple[int, int]
                 break
             tokens += unit.tokens
             j += 1
+        while span_fits is not None and j - i > 1 and not span_fits(i, j - 1):
+            j -= 1  # over the model window: give units back from the end
         if j < n and units[j].strength != HEADING:
             j = _best_cut(units, i, j, settings.chunk_tokens // 2)
+        return j
+
+    i = 0
+    while i < n:
+        j = extend(i)
+        if spans and j <= spans[-1][1]:  # the overlap left no room for the next unit: drop it
+            i = spans[-1][1]
+            j = extend(i)
         spans.append((i, j))
         if j >= n:
             break
