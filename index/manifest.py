@@ -74,7 +74,7 @@ class Manifest:
             data = json.loads(path.read_text())
             config = IndexConfig(
                 model=ModelInfo(**data["model"]),
-                chunker=ChunkerSettings(**data["chunker"]),
+                chunker=ChunkerSettings(**{"version": 1, **data["chunker"]}),  # v1 manifests lack it
                 sentences=bool(data["sentences"]),
                 format_version=int(data["format_version"]),
             )

@@ -39,6 +39,8 @@ _CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \
 _BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
 LIST_ITEMS = 6  # items taken after a sentence that introduces a list
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 4}
+_COUNTED = re.compile(r"\b(two|three|four|five|six|several)\s+(?:\w+\s+)?(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)\b[^.:]*\.\s*$", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w&-]+)+|\b[A-Z]{2,}\b")
 
 
@@ -105,13 +107,50 @@ class ExtractiveAnswerer:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def answer(self, question: Question, query: np.ndarray, hits: list[Hit]) -> Extract:
+    def answer(
+        self, question: Question, query: np.ndarray, hits: list[Hit], named_docs: tuple[str, ...] = ()
+    ) -> Extract:
+        """The answer; `named_docs` are documents the question names (each gets a sentence when two or more)."""
         ranked = self.candidates(question, query, hits)
         confidence = ranked[0].score if ranked else 0.0
         if not ranked or confidence < ABSTAIN_BELOW:
             return Extract(NO_ANSWER, (), confidence, True)
-        chosen = self._with_list_items(self._choose(question, ranked))
-        return _compose(chosen, confidence)
+        chosen = self._choose(question, ranked)
+        chosen += self._one_per_part(question, ranked, chosen)
+        chosen += self._one_per_document(named_docs, ranked, chosen)
+        return _compose(self._with_list_items(chosen), confidence)
+
+    def _one_per_part(self, question: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """For "When was X launched, and when was it revised?": the best sentence for each later part."""
+        added: list[Candidate] = []
+        for part in question.parts[1:]:
+            terms = {t: self.idf.get(t, self.unseen_idf) for t in part.terms}
+            total = sum(terms.values())
+            if not total:
+                continue
+
+            def fit(c: Candidate) -> float:
+                covered = sum(w for t, w in terms.items() if t in self._terms[c.row]) / total
+                return covered + 0.5 * _kind_match(part.expects, c.text) + 0.3 * c.score
+
+            best = max(ranked, key=fit)
+            if fit(best) > 0.5 and all(best.start != c.start or best.hit.chunk.doc_id != c.hit.chunk.doc_id for c in chosen + added):
+                added.append(best)
+        return added
+
+    def _one_per_document(self, named: tuple[str, ...], ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """When the question names two or more documents, each named one contributes its best sentence."""
+        if len(named) < 2:
+            return []
+        present = {c.hit.chunk.doc_id for c in chosen}
+        added = []
+        for doc_id in named:
+            if doc_id in present:
+                continue
+            best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and c.score >= ABSTAIN_BELOW), None)
+            if best is not None:
+                added.append(best)
+        return added
 
     def _with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
         """After a sentence that introduces a list ("... the following principles:"), add its items."""
@@ -124,13 +163,16 @@ class ExtractiveAnswerer:
             doc = self.index.documents[cand.hit.chunk.doc_id]
             spans = self.index.sentences[doc.doc_id]
             previous_end = cand.end
+            inline = _COUNTED.search(cand.text)
+            wanted = min(LIST_ITEMS, _COUNTS.get(inline.group(1).lower(), LIST_ITEMS)) if inline else LIST_ITEMS
             for s, e in spans:
                 if s < cand.end:
                     continue
-                if len([c for c in out if c.hit.chunk.doc_id == doc.doc_id and c.start >= cand.end]) >= LIST_ITEMS:
+                if len([c for c in out if c.hit.chunk.doc_id == doc.doc_id and c.start >= cand.end]) >= wanted:
                     break
-                if "\n" not in doc.text[previous_end:s]:
-                    break  # items stand on lines of their own
+                gap = doc.text[previous_end:s]
+                if ("\n\n" in gap) if inline else ("\n" not in gap):
+                    break  # counted items run on in their paragraph; other lists stand on lines of their own
                 item = self._item(cand, s, e)
                 if item is None:
                     break

@@ -59,7 +59,7 @@ class Assistant:
         query = self.encoder.encode([text])[0]
         hits = self.retriever.search(text, query, k=k, mode=mode, doc_ids=tuple(doc_ids))
         retrieved_at = time.perf_counter()
-        extract = self.extractive.answer(parsed, query, hits)
+        extract = self.extractive.answer(parsed, query, hits, self.retriever.named_documents(text))
         notice, unsupported, used_mode = "", 0, "extractive"
         if answer_mode == "llm":
             if self.llm is None:

@@ -33,15 +33,21 @@ class InvalidQuestion(ValueError):
     """The question is empty or too long."""
 
 
+_PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:what|who|when|which|how|where|why|whose)\b)", re.I)
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
     terms: tuple[str, ...]  # stemmed content terms, without stop words and meta words
     expects: str
+    parts: tuple["Question", ...] = ()  # "When was X launched, and when revised?" -> its two questions
 
     @classmethod
     def parse(cls, text: str) -> "Question":
-        return cls(text, key_terms(text), expected_kind(text))
+        pieces = [p for p in _PART_SPLIT.split(text) if p.strip()]
+        parts = tuple(cls(p, key_terms(p), expected_kind(p)) for p in pieces) if len(pieces) > 1 else ()
+        return cls(text, key_terms(text), expected_kind(text), parts)
 
 
 def check_question(text: str) -> str:

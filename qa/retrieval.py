@@ -25,6 +25,7 @@ from qa.records import MODES, Hit
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
 DENSE_WEIGHT = 0.4  # share of the dense score in the hybrid fusion (the rest is BM25)
 DOC_PRIOR = 0.2  # weight of the document-metadata match in the hybrid fusion
+NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
 
 
@@ -83,17 +84,26 @@ class Retriever:
             scores[has] = (1 - SENTENCE_BLEND) * scores[has] + SENTENCE_BLEND * best[has]
         return scores
 
-    def document_prior(self, question: str) -> np.ndarray:
-        """Per chunk, how well the question names its document (title, author, type), in [0, 1]."""
+    def _document_match(self, question: str) -> np.ndarray:
+        """Per document, how well the question names it (title, author, type), in [0, 1]."""
         terms = set(tokenize([question])[0])
         n = len(self._meta)
-        weights = []
-        for meta in self._meta:
-            weights.append(sum(math.log(1 + n / sum(1 for m in self._meta if t in m)) for t in terms & meta))
-        top = max(weights, default=0.0)
-        if top <= 0:
-            return np.zeros(len(self._doc_of_row), dtype=np.float32)
-        return (np.array(weights, dtype=np.float32) / top)[self._doc_of_row]
+        weights = np.array(
+            [sum(math.log(1 + n / sum(1 for m in self._meta if t in m)) for t in terms & meta) for meta in self._meta],
+            dtype=np.float32,
+        )
+        top = float(weights.max()) if len(weights) else 0.0
+        return weights / top if top > 0 else np.zeros(n, dtype=np.float32)
+
+    def document_prior(self, question: str) -> np.ndarray:
+        """Per chunk, how well the question names its document, in [0, 1]."""
+        return self._document_match(question)[self._doc_of_row]
+
+    def named_documents(self, question: str, share: float = NAMED_SHARE) -> tuple[str, ...]:
+        """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
+        match = self._document_match(question)
+        ids = list(self.index.documents)
+        return tuple(ids[i] for i in np.flatnonzero(match >= share))
 
     def rank(self, question: str, query: np.ndarray, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> Ranked:
         """Rank the chunks (of `doc_ids`, when given) for a question whose embedding is `query`."""

