@@ -19,7 +19,8 @@ from index.store import IndexData
 from qa.question import DATE, LIST, NUMBER, WHO, Question
 from qa.records import NO_ANSWER, Citation, Hit, Quote
 
-ABSTAIN_BELOW = 0.21  # below this confidence the answer abstains; calibrated on the gold set (README)
+ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
+MIN_SENTENCE_SCORE = 0.2  # a sentence added for a named document must score at least this
 MAX_SENTENCES = {LIST: 4, "multi": 3}
 DEFAULT_SENTENCES = 2
 KEEP_RATIO = 0.75  # a further sentence must score at least this share of the best one
@@ -112,8 +113,8 @@ class ExtractiveAnswerer:
     ) -> Extract:
         """The answer; `named_docs` are documents the question names (each gets a sentence when two or more)."""
         ranked = self.candidates(question, query, hits)
-        confidence = ranked[0].score if ranked else 0.0
-        if not ranked or confidence < ABSTAIN_BELOW:
+        confidence = max((c.cosine for c in ranked), default=0.0)
+        if confidence < ABSTAIN_BELOW:
             return Extract(NO_ANSWER, (), confidence, True)
         chosen = self._choose(question, ranked)
         chosen += self._one_per_part(question, ranked, chosen)
@@ -147,7 +148,7 @@ class ExtractiveAnswerer:
         for doc_id in named:
             if doc_id in present:
                 continue
-            best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and c.score >= ABSTAIN_BELOW), None)
+            best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and c.score >= MIN_SENTENCE_SCORE), None)
             if best is not None:
                 added.append(best)
         return added

@@ -4,8 +4,8 @@ Dense similarity of a chunk blends the question's cosine with the whole chunk (e
 inner-product search in the FAISS index) and with its best-matching sentence (sentence
 embeddings stored at build time), so one precise sentence can lift its passage.
 Hybrid fuses the two rankings by a convex combination of min-max normalised scores,
-plus a small prior for the documents whose title, author or type the question names
-("the letter", "the Alliance"). The fusion and its weights were chosen by measurement
+plus a small prior for the documents whose author or type the question names ("the letter",
+"the Alliance"); a corpus without such metadata (BEIR) gets no prior. The fusion and its weights were chosen by measurement
 on the gold questions and on SciFact train queries (README, "Retrieval tuning").
 Results never hold two chunks that overlap in one document or are near-duplicates.
 """
@@ -23,8 +23,8 @@ from qa.question import key_terms
 from qa.records import MODES, Hit
 
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
-DENSE_WEIGHT = 0.4  # share of the dense score in the hybrid fusion (the rest is BM25)
-DOC_PRIOR = 0.2  # weight of the document-metadata match in the hybrid fusion
+DENSE_WEIGHT = 0.5  # share of the dense score in the hybrid fusion (the rest is BM25)
+DOC_PRIOR = 0.3  # weight of the author/type match in the hybrid fusion
 NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
 
@@ -50,7 +50,8 @@ class Retriever:
         self._rows_of = {d: np.array([i for i, c in enumerate(chunks) if c.doc_id == d], dtype=np.int64) for d in index.documents}
         self._doc_of_row = np.array([list(index.documents).index(c.doc_id) for c in chunks], dtype=np.int64) if chunks else np.zeros(0, np.int64)
         self._sentence_rows, self._sentence_owner = self._sentence_map()
-        self._meta = [set(tokenize([f"{d.title} {d.author} {d.doc_type}"])[0]) for d in index.documents.values()]
+        # Author and type only: titles are already part of every passage's text and embedding.
+        self._meta = [set(tokenize([f"{d.author} {d.doc_type}"])[0]) for d in index.documents.values()]
 
     def _sentence_map(self) -> tuple[np.ndarray, np.ndarray]:
         if self.index.sentence_vectors is None:
@@ -85,7 +86,7 @@ class Retriever:
         return scores
 
     def _document_match(self, question: str) -> np.ndarray:
-        """Per document, how well the question names it (title, author, type), in [0, 1]."""
+        """Per document, how well the question names its author or type, in [0, 1]."""
         terms = set(tokenize([question])[0])
         n = len(self._meta)
         weights = np.array(
