@@ -1,7 +1,6 @@
 """Optional LLM-written answers, checked sentence by sentence against the retrieved passages.
 
-An OpenAI-compatible chat completions endpoint (`QA_LLM_BASE_URL`, `QA_LLM_MODEL`, optional
-`QA_LLM_API_KEY` and `QA_LLM_TIMEOUT`) is given the question and the top passages, each
+An OpenAI-compatible chat completions endpoint (configured as `qa.chat_client` describes) is given the question and the top passages, each
 wrapped in `<passage n=".." title="..">` delimiters and fitted to a token budget. The model must
 end every sentence with the marker [n] of the passage that supports it. The reply is then
 verified: a sentence is kept only when it cites a passage that was given and that passage
@@ -16,14 +15,11 @@ Importing this module is cheap; tiktoken, numpy and the answering modules load o
 
 from __future__ import annotations
 
-import math
-import os
 import re
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
+from qa.chat_client import ChatClient, LLMConfig, LLMError, one_line
 from qa.records import NO_ANSWER
 
 if TYPE_CHECKING:
@@ -31,18 +27,11 @@ if TYPE_CHECKING:
     from qa.answer import Extract
     from qa.records import Hit
 
-ENV_BASE_URL = "QA_LLM_BASE_URL"
-ENV_MODEL = "QA_LLM_MODEL"
-ENV_API_KEY = "QA_LLM_API_KEY"
-ENV_TIMEOUT = "QA_LLM_TIMEOUT"
-DEFAULT_TIMEOUT = 30.0
 
 PASSAGE_TOKEN_BUDGET = 3000  # tokens (cl100k) of all passage blocks sent to the model
 SUPPORT_COSINE = 0.6  # least cosine between a sentence and the best sentence of its passage
 SUPPORT_OVERLAP = 0.5  # least share of the sentence's content terms found in its passage
 SUPPORT_NUMBERS = True  # every number a sentence states must also appear in its passage
-MAX_REPLY_BYTES = 2_000_000
-TEMPERATURE = 0
 
 
 SYSTEM_PROMPT = f"""You answer questions about a collection of documents on mining governance. \
@@ -83,178 +72,6 @@ _DELIMITER = re.compile(r"<(?=\s*/?\s*passage)", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-# --------------------------------------------------------------------------- configuration
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    """Where and how to ask for answers; validated on construction."""
-
-    base_url: str
-    model: str
-    api_key: str = field(default="", repr=False)
-    timeout: float = DEFAULT_TIMEOUT
-
-    def __post_init__(self) -> None:
-        problems = _problems(self.base_url, self.model, self.api_key, self.timeout)
-        if problems:
-            raise ValueError(problems[0][1])
-
-    @property
-    def endpoint(self) -> str:
-        """The chat completions URL: base_url + /chat/completions unless it already ends so."""
-        url = self.base_url.rstrip("/")
-        return url if url.endswith("/chat/completions") else url + "/chat/completions"
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "LLMConfig | None":
-        """The configuration from the environment, or None unless base URL and model are set.
-
-        Raises ValueError naming the variable when a value is invalid.
-        """
-        env = os.environ if environ is None else environ
-        base_url = env.get(ENV_BASE_URL, "").strip()
-        model = env.get(ENV_MODEL, "").strip()
-        if not base_url or not model:
-            return None
-        api_key = env.get(ENV_API_KEY, "").strip()
-        raw_timeout = env.get(ENV_TIMEOUT, "").strip()
-        timeout = DEFAULT_TIMEOUT
-        if raw_timeout:
-            try:
-                timeout = float(raw_timeout)
-            except ValueError:
-                raise ValueError(f"{ENV_TIMEOUT}: timeout must be a number of seconds, got {raw_timeout!r}") from None
-        names = {"base_url": ENV_BASE_URL, "model": ENV_MODEL, "api_key": ENV_API_KEY, "timeout": ENV_TIMEOUT}
-        problems = _problems(base_url, model, api_key, timeout)
-        if problems:
-            name, message = problems[0]
-            raise ValueError(f"{names[name]}: {message}")
-        return cls(base_url, model, api_key, timeout)
-
-
-def _problems(base_url, model, api_key, timeout) -> list[tuple[str, str]]:
-    """(field, message) for every broken rule of a configuration, in field order."""
-    out = []
-    if not isinstance(base_url, str) or not base_url.lower().startswith(("http://", "https://")):
-        out.append(("base_url", f"base_url must start with http:// or https://, got {base_url!r}"))
-    elif not urlsplit(base_url).hostname:
-        out.append(("base_url", f"base_url must name a host, got {base_url!r}"))
-    if not isinstance(model, str) or not model.strip():
-        out.append(("model", "model must be a non-empty model name"))
-    if not isinstance(api_key, str):
-        out.append(("api_key", "api_key must be a string"))
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (math.isfinite(timeout) and timeout > 0):
-        out.append(("timeout", f"timeout must be a number of seconds greater than 0, got {timeout!r}"))
-    return out
-
-
-# --------------------------------------------------------------------------- transport
-
-
-class LLMError(Exception):
-    """A remote failure; the message is a short reason for the user's notice."""
-
-
-class ChatClient:
-    """A minimal OpenAI-compatible chat completions client on urllib (no extra dependency)."""
-
-    def __init__(self, config: LLMConfig):
-        self.config = config
-
-    def payload(self, messages: list[dict[str, str]]) -> dict:
-        return {"model": self.config.model, "messages": messages, "temperature": TEMPERATURE, "stream": False}
-
-    def complete(self, messages: list[dict[str, str]]) -> str:
-        """The reply text (choices[0].message.content); raises LLMError on any failure."""
-        import http.client
-        import json
-        import urllib.error
-        import urllib.request
-
-        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mining-governance-qa"}
-        if self.config.api_key:
-            headers["Authorization"] = f"Bearer {self.config.api_key}"
-        request = urllib.request.Request(
-            self.config.endpoint, data=json.dumps(self.payload(messages)).encode("utf-8"), headers=headers, method="POST"
-        )
-        timeout = self.config.timeout
-        deadline = time.monotonic() + timeout
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = _read(response, deadline, timeout)
-        except urllib.error.HTTPError as exc:
-            raise LLMError(f"HTTP {exc.code}{_error_detail(exc)}") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise LLMError(_timeout_reason(timeout)) from None
-            raise LLMError(f"connection failed: {_one_line(str(exc.reason))}") from None
-        except TimeoutError:
-            raise LLMError(_timeout_reason(timeout)) from None
-        except (http.client.HTTPException, OSError, ValueError) as exc:
-            raise LLMError(f"connection failed: {_one_line(str(exc) or type(exc).__name__)}") from None
-        return _content(body)
-
-
-def _read(response, deadline: float, timeout: float) -> bytes:
-    """The whole body, failing past the overall deadline or above MAX_REPLY_BYTES."""
-    read = getattr(response, "read1", response.read)
-    parts, size = [], 0
-    while True:
-        if time.monotonic() > deadline:
-            raise LLMError(_timeout_reason(timeout))
-        part = read(65536)
-        if not part:
-            return b"".join(parts)
-        size += len(part)
-        if size > MAX_REPLY_BYTES:
-            raise LLMError(f"reply larger than {MAX_REPLY_BYTES // 1_000_000} MB")
-        parts.append(part)
-
-
-def _content(body: bytes) -> str:
-    import json
-
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise LLMError("reply was not valid JSON") from None
-    try:
-        content = data["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise LLMError("reply had no choices[0].message.content") from None
-    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
-        content = "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    if not isinstance(content, str):
-        raise LLMError("reply had no choices[0].message.content") from None
-    if not content.strip():
-        raise LLMError("reply was empty")
-    return content
-
-
-def _error_detail(exc) -> str:
-    """': message' from an error body like {"error": {"message": ...}}, else ''."""
-    import json
-
-    try:
-        body = exc.read(4096)
-        data = json.loads(body)
-    except Exception:  # noqa: BLE001 - the status code alone is enough
-        return ""
-    error = data.get("error", data.get("detail")) if isinstance(data, dict) else None
-    if isinstance(error, dict):
-        error = error.get("message")
-    return f": {_one_line(error)[:160]}" if isinstance(error, str) and error.strip() else ""
-
-
-def _timeout_reason(timeout: float) -> str:
-    return f"timeout after {timeout:g} s"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 # --------------------------------------------------------------------------- prompt
 
 
@@ -276,7 +93,7 @@ def render_passage(n: int, title: str, text: str) -> str:
     """One passage block; delimiters inside the text are neutralised so it cannot close it."""
     import html
 
-    title = html.escape(_one_line(title), quote=True)
+    title = html.escape(one_line(title), quote=True)
     return PASSAGE_TEMPLATE.format(n=n, title=title, text=_DELIMITER.sub("&lt;", text))
 
 
@@ -325,7 +142,7 @@ def _truncate(enc, n: int, title: str, text: str, budget: int) -> tuple[str, int
 
 def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
     blocks = "\n\n".join(render_passage(p.n, p.hit.chunk.title, p.text) for p in passages)
-    user = USER_TEMPLATE.format(passages=blocks, question=_one_line(question), no_answer=NO_ANSWER)
+    user = USER_TEMPLATE.format(passages=blocks, question=one_line(question), no_answer=NO_ANSWER)
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -441,7 +258,7 @@ class LLMAnswerer:
 
 
 def _failed(reason: str, unsupported: int = 0, reply: str = "") -> LLMResult:
-    reason = _one_line(reason)
+    reason = one_line(reason)
     return LLMResult(False, None, unsupported, f"{reason[:1].upper()}{reason[1:]}; showing the extractive answer.", reply)
 
 
@@ -461,10 +278,10 @@ def _claims(text: str) -> list[_Claim]:
         if not re.search(r"\w", _MARKER_RE.sub("", sentence)):
             continue  # a stray marker or a rule line, not a statement
         if not _ENDS_WITH_MARKERS.search(sentence):
-            claims.append(_Claim(_one_line(sentence), ()))
+            claims.append(_Claim(one_line(sentence), ()))
             continue
         cites = tuple(dict.fromkeys(int(d) for m in _MARKER_RE.findall(sentence) for d in re.findall(r"\d+", m)))
-        body = _one_line(_MARKER_RE.sub(" ", sentence))
+        body = one_line(_MARKER_RE.sub(" ", sentence))
         claims.append(_Claim(re.sub(r"\s+([.!?…,;:])", r"\1", body).strip(), cites))
     return claims
 
