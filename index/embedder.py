@@ -31,6 +31,11 @@ class TextEncoder(Protocol):
 
     info: ModelInfo
 
+    def warm_up(self, threads: int) -> None:
+        """Pin torch threads and load the model, so the first question is as fast as the rest."""
+        set_threads(threads)
+        self.encode(["warm up"])
+
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
     def fits(self, text: str) -> bool: ...
@@ -91,6 +96,11 @@ class Embedder:
 
             self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         return self._model
+
+    def warm_up(self, threads: int) -> None:
+        """Pin torch threads and load the model, so the first question is as fast as the rest."""
+        set_threads(threads)
+        self.encode(["warm up"])
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:

@@ -43,11 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _user_message(exc: Exception) -> str | None:
     from corpus.errors import CorpusError
+    from eval.gold import EvalError
     from index.errors import IndexError_
     from qa.question import InvalidQuestion
     from qa.retrieval import UnknownDocument
 
-    if isinstance(exc, (UserError, CorpusError, IndexError_, InvalidQuestion, UnknownDocument)):
+    if isinstance(exc, (UserError, CorpusError, EvalError, IndexError_, InvalidQuestion, UnknownDocument)):
         return str(exc)
     return None
 
@@ -93,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", type=Path, default=None, help="gold questions (JSON Lines; default: eval/gold.jsonl)")
     ev.add_argument("--k", type=_positive, default=5)
     ev.add_argument("--json", action="store_true")
-    ev.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail when a metric is below VALUE (repeatable)")
+    ev.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
+                    help="fail (exit 3) when a metric is below VALUE, or above it for lower-is-better metrics "
+                         "(false_abstention, latency_ms.p50/p95); repeatable; e.g. hit@5=0.9, dense.ndcg@10=0.6")
     ev.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the report files (default: %(default)s)")
     ev.add_argument("--cache", type=Path, default=Path("data/beir"), help="where BEIR indexes are cached (default: %(default)s)")
     ev.set_defaults(run=cmd_eval)

@@ -1,0 +1,45 @@
+"""The regression gate `make test` runs: the gold eval on the seed corpus, with thresholds just
+under the figures measured when they were set (README, "Evaluation"). A change that makes
+retrieval, answers or abstention worse fails here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa import cli
+
+pytestmark = pytest.mark.model
+
+GATES = [
+    "hit@5=0.88",  # hybrid; measured 0.905
+    "hit@1=0.64",  # measured 0.679
+    "ndcg@10=0.78",  # measured 0.805
+    "lexical.hit@5=0.86",  # measured 0.881
+    "dense.hit@5=0.78",  # measured 0.809
+    "fact_recall=0.66",  # measured 0.693
+    "abstention_recall=0.5",  # measured 0.500: every off-topic question abstains
+    "abstention_precision=1.0",
+    "false_abstention=0.02",  # a maximum; measured 0.000
+]
+
+
+def test_gold_eval_passes_the_regression_gate(seed_index, real_encoder, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("index.embedder.Embedder", lambda *a, **k: real_encoder)
+    args = ["eval", "--index", str(seed_index), "--json", "--reports", str(tmp_path / "reports")]
+    for gate in GATES:
+        args += ["--min", gate]
+    code = cli.main(args)
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["n"] >= 80 and set(result["modes"]) == {"dense", "lexical", "hybrid"}
+    assert (tmp_path / "reports" / "latest.png").exists()
+
+
+def test_gate_fails_when_a_threshold_is_not_met(seed_index, real_encoder, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("index.embedder.Embedder", lambda *a, **k: real_encoder)
+    code = cli.main(["eval", "--index", str(seed_index), "--reports", str(tmp_path), "--min", "hit@1=1.0"])
+    _, err = capsys.readouterr()
+    assert code == 3 and "gate failed: hit@1" in err
