@@ -2,8 +2,8 @@
 
 The corpus is indexed under `--cache`/<dataset name> without sentence embeddings (ranking does
 not need them); the build is incremental, so a second run reuses an up-to-date index. Documents
-are ranked by their best chunk: chunks are ranked deep enough to reach 100 distinct documents,
-then collapsed to documents keeping each one's first (best) position. Metrics are nDCG@10 with
+are ranked by their best chunk: the chunk ranking is collapsed to documents, keeping each
+one's first (best) position, down to 100 distinct documents. Metrics are nDCG@10 with
 the graded qrels, Recall@100 and MRR@10, per retrieval mode.
 
 The qrels split is `test`; set QA_BEIR_SPLIT=train (or dev) to evaluate on qrels/<split>.tsv,
@@ -12,7 +12,6 @@ e.g. while tuning, so that the test split stays unseen.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -28,7 +27,6 @@ DEFAULT_SPLIT = "test"
 METRICS = ("ndcg@10", "recall@100", "mrr@10")
 MODES = ("dense", "lexical", "hybrid")
 DOCUMENTS = 100  # distinct documents ranked per query (Recall@100)
-CHUNK_DEPTH = 400  # first chunk depth; doubled until DOCUMENTS distinct documents are reached
 
 
 def gate_metrics() -> dict[str, tuple[tuple[str, ...], bool]]:
@@ -155,6 +153,8 @@ def benchmark(folder: Path, cache: Path, encoder=None, split: str = DEFAULT_SPLI
     report = build_index(_staged_corpus(corpus_file, cache / name), index_dir, encoder, config, progress=progress)
     for skipped in report.skipped:
         print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     retriever = Retriever(load_index(index_dir, config))
 
     ids = list(queries)
@@ -180,19 +180,10 @@ def benchmark(folder: Path, cache: Path, encoder=None, split: str = DEFAULT_SPLI
 
 def rank_documents(retriever, question: str, vector, mode: str, documents: int = DOCUMENTS) -> list[str]:
     """Document ids ranked by their best chunk, at most `documents` of them."""
-    total = len(retriever.index.chunks)
-    deep = "depth" in inspect.signature(retriever.rank).parameters  # else rank() orders every chunk
-    depth = CHUNK_DEPTH
-    while True:
-        if deep:
-            ranked = retriever.rank(question, vector, mode=mode, depth=depth)
-        else:
-            ranked = retriever.rank(question, vector, mode=mode)
-        seen: dict[str, None] = {}
-        for row in ranked.rows:
-            seen.setdefault(retriever.index.chunks[int(row)].doc_id)
-            if len(seen) == documents:
-                return list(seen)
-        if not deep or len(ranked.rows) < depth or depth >= total:  # the ranking is exhausted
-            return list(seen)
-        depth *= 2
+    ranked = retriever.rank(question, vector, mode=mode)  # every (matching) chunk, best first
+    seen: dict[str, None] = {}
+    for row in ranked.rows:
+        seen.setdefault(retriever.index.chunks[int(row)].doc_id)
+        if len(seen) == documents:
+            break
+    return list(seen)

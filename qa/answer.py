@@ -20,6 +20,7 @@ from qa.question import DATE, LIST, NUMBER, WHO, Question
 from qa.records import NO_ANSWER, Citation, Hit, Quote
 
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
+FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best sentences
 MIN_SENTENCE_SCORE = 0.2  # a sentence added for a named document must score at least this
 MAX_SENTENCES = {LIST: 4, "multi": 3}
 DEFAULT_SENTENCES = 2
@@ -114,12 +115,16 @@ class ExtractiveAnswerer:
         """The answer; `named_docs` are documents the question names (each gets a sentence when two or more)."""
         ranked = self.candidates(question, query, hits)
         confidence = max((c.cosine for c in ranked), default=0.0)
-        if confidence < ABSTAIN_BELOW:
+        if confidence < ABSTAIN_BELOW or not self._mentions_focus(question, ranked[:FOCUS_DEPTH]):
             return Extract(NO_ANSWER, (), confidence, True)
         chosen = self._choose(question, ranked)
         chosen += self._one_per_part(question, ranked, chosen)
         chosen += self._one_per_document(named_docs, ranked, chosen)
         return _compose(self._with_list_items(chosen), confidence)
+
+    def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
+        """Whether the best sentences name what the question asks for (its budget, its members...)."""
+        return not question.focus or any(set(question.focus) & self._terms[c.row] for c in best)
 
     def _one_per_part(self, question: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """For "When was X launched, and when was it revised?": the best sentence for each later part."""

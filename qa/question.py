@@ -33,6 +33,21 @@ class InvalidQuestion(ValueError):
     """The question is empty or too long."""
 
 
+# "What was the total revenue of X?" / "How many members did X have?": the thing asked for.
+_FOCUS = re.compile(
+    r"^\s*(?:what\s+(?:is|was|are|were)\s+(?:the\s+)?(?:(?:current|total|annual|exact|latest)\s+)*"
+    r"(?:[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+many\s+)"
+    r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
+    re.I,
+)
+# Asked-for things that a passage answers without naming them ("the purpose of X is ...").
+ABSTRACT_FOCUS = frozenset(
+    tokenize([
+        "purpose role aim aims goal goals main significance point idea reason reasons meaning difference "
+        "relationship impact effect effects view position stance argument approach focus name definition "
+        "status nature scope content context background history key core central first second third"
+    ])[0]
+)
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:what|who|when|which|how|where|why|whose)\b)", re.I)
 
 
@@ -42,12 +57,13 @@ class Question:
     terms: tuple[str, ...]  # stemmed content terms, without stop words and meta words
     expects: str
     parts: tuple["Question", ...] = ()  # "When was X launched, and when revised?" -> its two questions
+    focus: tuple[str, ...] = ()  # terms of the thing asked for, which an answer must mention
 
     @classmethod
     def parse(cls, text: str) -> "Question":
         pieces = [p for p in _PART_SPLIT.split(text) if p.strip()]
         parts = tuple(cls(p, key_terms(p), expected_kind(p)) for p in pieces) if len(pieces) > 1 else ()
-        return cls(text, key_terms(text), expected_kind(text), parts)
+        return cls(text, key_terms(text), expected_kind(text), parts, focus_terms(text))
 
 
 def check_question(text: str) -> str:
@@ -66,6 +82,15 @@ def key_terms(text: str) -> tuple[str, ...]:
         if term not in _META:
             seen.setdefault(term)
     return tuple(seen)
+
+
+def focus_terms(text: str) -> tuple[str, ...]:
+    """Terms of the asked-for noun in "what is the X ..." / "how many X ...", when it is concrete."""
+    match = _FOCUS.search(text)
+    if not match or match.group(1).split()[0].lower().endswith("ing"):  # "what is holding up ..."
+        return ()
+    terms = key_terms(match.group(1))
+    return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms
 
 
 def expected_kind(text: str) -> str:

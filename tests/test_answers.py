@@ -98,3 +98,19 @@ def test_json_shape(assistant):
         assert c["quote"] in c["text"]
     for r in data["retrieved"]:
         assert {"rank", "doc_id", "title", "chunk_id", "text", "score", "start", "end"} <= set(r)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the annual budget of the Zhongguancun Green Mine Industry Alliance?",
+        "How many employees does CCCMC have?",
+    ],
+)
+def test_questions_about_things_the_documents_never_name_abstain(assistant, question):
+    assert assistant.ask(question).abstained
+
+
+def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
+    answer = assistant.ask("How many member countries does the IGF have?")
+    assert not answer.abstained and "76" in answer.text

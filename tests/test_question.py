@@ -1,0 +1,50 @@
+"""Question analysis: key terms, expected answer kind, parts and the asked-for focus."""
+
+from qa.question import DATE, LIST, NUMBER, OTHER, WHO, Question, check_question, InvalidQuestion
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("When was the outcome document issued?", DATE),
+        ("How many organisations signed the letter?", NUMBER),
+        ("Who wrote the Wilson report?", WHO),
+        ("Which principles must the HLEAG process follow?", LIST),
+        ("Why does CCCMC matter?", OTHER),
+    ],
+)
+def test_expected_kind(text, kind):
+    assert Question.parse(text).expects == kind
+
+
+def test_key_terms_drop_question_and_meta_words():
+    terms = Question.parse("What does the report say about cobalt in the DRC?").terms
+    assert terms == ("cobalt", "drc")
+
+
+def test_two_part_question_is_split():
+    q = Question.parse("When were the guidelines launched, and when were they revised?")
+    assert [p.expects for p in q.parts] == [DATE, DATE]
+    assert "revis" in q.parts[1].terms
+
+
+@pytest.mark.parametrize(
+    "text, focus",
+    [
+        ("What was the CCCMC's total revenue in 2025?", ("revenu",)),
+        ("How many member countries does the IGF have?", ("member", "countri")),
+        ("What is the purpose of the HLEAG?", ()),
+        ("What is holding up the HLEAG?", ()),
+        ("Why does CCCMC matter?", ()),
+    ],
+)
+def test_focus(text, focus):
+    assert Question.parse(text).focus == focus
+
+
+def test_check_question():
+    assert check_question("  What   is CCCMC? ") == "What is CCCMC?"
+    with pytest.raises(InvalidQuestion):
+        check_question("\n\t ")
