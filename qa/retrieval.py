@@ -48,7 +48,8 @@ class Retriever:
         self.vectors = index.chunk_vectors()
         self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._rows_of = {d: np.array([i for i, c in enumerate(chunks) if c.doc_id == d], dtype=np.int64) for d in index.documents}
-        self._doc_of_row = np.array([list(index.documents).index(c.doc_id) for c in chunks], dtype=np.int64) if chunks else np.zeros(0, np.int64)
+        position = {doc_id: i for i, doc_id in enumerate(index.documents)}
+        self._doc_of_row = np.array([position[c.doc_id] for c in chunks], dtype=np.int64)
         self._sentence_rows, self._sentence_owner = self._sentence_map()
         # Author and type only: titles are already part of every passage's text and embedding.
         self._meta = [set(tokenize([f"{d.author} {d.doc_type}"])[0]) for d in index.documents.values()]
