@@ -23,7 +23,7 @@ from qa.question import key_terms
 from qa.records import MODES, Hit
 
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
-DENSE_WEIGHT = 0.5  # share of the dense score in the hybrid fusion (the rest is BM25)
+DENSE_WEIGHT = 0.55  # share of the dense score in the hybrid fusion (the rest is BM25)
 DOC_PRIOR = 0.3  # weight of the author/type match in the hybrid fusion
 NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
