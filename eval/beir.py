@@ -45,7 +45,7 @@ def run(args, gates, encoder=None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(format_beir(result, Path(args.target[1]).name))
+        print(format_beir(result, Path(args.target[1]).resolve().name))
     failed = check_gates(result, gates)
     for message in failed:
         print(message, file=sys.stderr)
