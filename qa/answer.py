@@ -22,19 +22,20 @@ from qa.records import NO_ANSWER, Citation, Hit, Quote
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
 FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best sentences
 MIN_SENTENCE_SCORE = 0.2  # a sentence added for a named document must score at least this
-MAX_SENTENCES = {LIST: 4, "multi": 3}
+MAX_SENTENCES = {LIST: 4}
 DEFAULT_SENTENCES = 2
 KEEP_RATIO = 0.75  # a further sentence must score at least this share of the best one
 REDUNDANT = 0.88  # cosine above which a further sentence repeats one already chosen
-WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.0}
+WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1}
 
 _LIST_MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|percent|dozen)\b", re.I)
+_ENUMERABLE = r"(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)"
 _LEAD_IN = re.compile(
     r"(?::|\bfollowing(?:\s+\w+){0,2}|\bas follows|\binclud(?:e|es|ing))\s*$"
-    r"|\b(?:two|three|four|five|six|several|following)\s+(?:\w+\s+)?(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)\b[^.]*[.:]?\s*$",
+    rf"|\b(?:two|three|four|five|six|several|following)\s+(?:\w+\s+)?{_ENUMERABLE}\b[^.]*[.:]?\s*$",
     re.I,
 )
 _CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \d|\(\d{4}\)[,.:]|\d{4}\): \d", re.I)
@@ -42,7 +43,7 @@ _BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|a
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
 LIST_ITEMS = 6  # items taken after a sentence that introduces a list
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 4}
-_COUNTED = re.compile(r"\b(two|three|four|five|six|several)\s+(?:\w+\s+)?(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)\b[^.:]*\.\s*$", re.I)
+_COUNTED = re.compile(rf"\b(two|three|four|five|six|several)\s+(?:\w+\s+)?{_ENUMERABLE}\b[^.:]*\.\s*$", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w&-]+)+|\b[A-Z]{2,}\b")
 
 
@@ -84,7 +85,6 @@ class ExtractiveAnswerer:
         """Score every sentence of the retrieved passages, best first."""
         weights = {t: self.idf.get(t, self.unseen_idf) for t in question.terms}
         total = sum(weights.values()) or 1.0
-        best_passage = max((h.dense for h in hits), default=0.0)
         seen: set[tuple[str, int]] = set()
         out: list[Candidate] = []
         for hit in hits:
@@ -102,7 +102,6 @@ class ExtractiveAnswerer:
                     WEIGHTS["cosine"] * cosine
                     + WEIGHTS["coverage"] * coverage
                     + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * _kind_match(question.expects, text)
-                    + WEIGHTS["passage"] * (hit.dense / best_passage if best_passage > 0 else 0.0)
                     - _penalty(text, hit)
                 )
                 out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
