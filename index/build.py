@@ -18,7 +18,7 @@ from corpus.errors import CorpusNotFound
 from corpus.loader import Skipped, load_corpus
 from corpus.sentences import split_sentences
 from index.embedder import TextEncoder
-from index.errors import BuildFailed, BuildLocked, IndexError_
+from index.errors import BuildFailed, BuildLocked, IndexError_, IndexMismatch
 from index.lexical import LexicalIndex
 from index.manifest import DocumentEntry, IndexConfig, Manifest
 from index.store import IndexData, Span, load_index, read_manifest, remove_stale_generations, write_generation
@@ -112,6 +112,8 @@ def _previous(index_dir: Path, config: IndexConfig, force: bool) -> tuple[IndexD
         return None, ["--force: re-embedding every document"]
     try:
         return load_index(index_dir, config), []
+    except IndexMismatch as exc:
+        return None, [f"re-embedding every document: {exc.reason}"]
     except IndexError_ as exc:
         if (index_dir / "CURRENT").exists():
             return None, [f"previous index not reused: {exc}"]

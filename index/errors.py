@@ -16,6 +16,10 @@ class IndexCorrupt(IndexError_):
 class IndexMismatch(IndexError_):
     """The index was built with another model, chunker or format version."""
 
+    def __init__(self, reason: str, where: object):
+        super().__init__(f"{reason}; rebuild it with `qa index build --force --index {where}`")
+        self.reason = reason
+
 
 class BuildFailed(IndexError_):
     """The build could not produce an index (for example: no readable documents)."""

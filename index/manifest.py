@@ -96,18 +96,19 @@ class Manifest:
 def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> None:
     """Refuse an index built with another format, model or chunker, saying how to rebuild."""
     got = manifest.config
-    rebuild = f"rebuild it with `qa index build --force --index {where}`"
     if got.format_version != expected.format_version:
         raise IndexMismatch(
-            f"index at {where} has format version {got.format_version}, this program reads {expected.format_version}; {rebuild}"
+            f"index at {where} has format version {got.format_version}, this program reads {expected.format_version}", where
         )
     if (got.model.name, got.model.dim) != (expected.model.name, expected.model.dim):
         raise IndexMismatch(
-            f"index at {where} was built with model {got.model.name} ({got.model.dim}d), this program uses {expected.model.name} ({expected.model.dim}d); {rebuild}"
+            f"index at {where} was built with model {got.model.name} ({got.model.dim}d), this program uses {expected.model.name} ({expected.model.dim}d)",
+            where,
         )
     if got.chunker != expected.chunker:
         raise IndexMismatch(
-            f"index at {where} was built with chunker settings {got.chunker.as_dict()}, this program uses {expected.chunker.as_dict()}; {rebuild}"
+            f"index at {where} was built with chunker settings {got.chunker.as_dict()}, this program uses {expected.chunker.as_dict()}",
+            where,
         )
     if expected.sentences and not got.sentences:
-        raise IndexMismatch(f"index at {where} has no sentence embeddings, which answers need; {rebuild}")
+        raise IndexMismatch(f"index at {where} has no sentence embeddings, which answers need", where)

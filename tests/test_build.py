@@ -191,7 +191,8 @@ def test_changed_chunker_settings_rebuild_everything_with_a_note(built, corpus, 
     other = IndexConfig(model=FAKE_INFO, chunker=ChunkerSettings(chunk_tokens=64, overlap_tokens=0))
     report = build(corpus, index, config=other)
     assert report.embedded == report.chunks and report.reused == 0
-    assert any("previous index not reused" in n for n in report.notes)
+    assert any(n.startswith("re-embedding every document: index at") and "chunker settings" in n for n in report.notes)
+    assert not any("--force" in n for n in report.notes)  # the build itself is the rebuild
     assert_consistent(index, corpus, other)
 
 
