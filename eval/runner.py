@@ -226,7 +226,7 @@ def _ideal_relevant(index, spans: list[Span]) -> int:
     of one document, so this is the largest set of pairwise non-overlapping relevant chunks."""
     best = 0
     for doc_id in {s[0] for s in spans}:
-        chunks = sorted((c for c in index.chunks if c.doc_id == doc_id and _relevant(c, spans)), key=lambda c: c.end)
+        chunks = sorted((c for c in index.document_chunks(doc_id) if _relevant(c, spans)), key=lambda c: c.end)
         last_end = -1
         for c in chunks:
             if c.start >= last_end:

@@ -124,14 +124,14 @@ def _part(doc: Document, previous: IndexData | None, encoder: TextEncoder, confi
     sentences = split_sentences(doc.text) if config.sentences else []
     old = previous.manifest.documents.get(doc.doc_id) if previous else None
     if previous is not None and old is not None and old.hash == doc.content_hash:
-        rows = [i for i, c in enumerate(previous.chunks) if c.doc_id == doc.doc_id]
-        vectors = previous.dense.reconstruct_n(rows[0], len(rows)) if rows else None
+        rows = previous.rows_by_document[doc.doc_id]
+        vectors = previous.dense.reconstruct_n(int(rows[0]), len(rows)) if len(rows) else None
         sentence_vectors = None
         if config.sentences and previous.sentence_vectors is not None:
             first = previous.sentence_rows[doc.doc_id]
             sentence_vectors = previous.sentence_vectors[first:first + len(previous.sentences[doc.doc_id])]
             sentences = previous.sentences[doc.doc_id]
-        return _Part(doc, [previous.chunks[i] for i in rows], sentences, vectors, sentence_vectors)
+        return _Part(doc, previous.document_chunks(doc.doc_id), sentences, vectors, sentence_vectors)
     prefix = doc.title + "\n"
     chunks = chunk_document(doc, config.chunker, window=lambda text: encoder.fits(prefix + text))
     return _Part(doc, chunks, sentences)

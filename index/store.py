@@ -14,6 +14,7 @@ import shutil
 import uuid
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,6 +49,17 @@ class IndexData:
     sentences: dict[str, list[Span]]  # per document, sentence spans in its cleaned text
     sentence_rows: dict[str, int]  # per document, the row of its first sentence vector
     sentence_vectors: np.ndarray | None
+
+    @cached_property
+    def rows_by_document(self) -> dict[str, np.ndarray]:
+        """Per document, the rows of its chunks (documents' chunks are contiguous, in order)."""
+        rows: dict[str, list[int]] = {doc_id: [] for doc_id in self.documents}
+        for i, chunk in enumerate(self.chunks):
+            rows[chunk.doc_id].append(i)
+        return {doc_id: np.array(r, dtype=np.int64) for doc_id, r in rows.items()}
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        return [self.chunks[i] for i in self.rows_by_document.get(doc_id, ())]
 
     def chunk_vectors(self) -> np.ndarray:
         return self.dense.reconstruct_n(0, self.dense.ntotal) if self.dense.ntotal else np.zeros((0, self.manifest.config.model.dim), np.float32)

@@ -192,7 +192,7 @@ class ExtractiveAnswerer:
         doc_id = lead.hit.chunk.doc_id
         chunk = lead.hit.chunk
         if e > chunk.end:
-            following = [c for c in self.index.chunks if c.doc_id == doc_id and c.start <= s and e <= c.end]
+            following = [c for c in self.index.document_chunks(doc_id) if c.start <= s and e <= c.end]
             if not following:
                 return None
             chunk = following[0]

@@ -47,7 +47,7 @@ class Retriever:
         chunks = index.chunks
         self.vectors = index.chunk_vectors()
         self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
-        self._rows_of = {d: np.array([i for i, c in enumerate(chunks) if c.doc_id == d], dtype=np.int64) for d in index.documents}
+        self._rows_of = index.rows_by_document
         position = {doc_id: i for i, doc_id in enumerate(index.documents)}
         self._doc_of_row = np.array([position[c.doc_id] for c in chunks], dtype=np.int64)
         self._sentence_rows, self._sentence_owner = self._sentence_map()

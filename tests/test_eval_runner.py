@@ -136,7 +136,7 @@ def _chunk(cid, start, end, doc="d"):
 
 def test_ideal_counts_non_overlapping_relevant_chunks():
     chunks = [_chunk("a", 0, 100), _chunk("b", 80, 180), _chunk("c", 180, 260), _chunk("z", 0, 50, doc="e")]
-    index = Namespace(chunks=chunks)
+    index = Namespace(chunks=chunks, document_chunks=lambda d: [c for c in chunks if c.doc_id == d])
     assert _ideal_relevant(index, [("d", 90, 95)]) == 1  # a and b overlap each other
     assert _ideal_relevant(index, [("d", 90, 95), ("d", 200, 210)]) == 2
     scores = _retrieval_scores([Hit(chunks[1], 1.0, 1), Hit(chunks[3], 0.5, 2)], [("d", 90, 95)], 1, k=5)
