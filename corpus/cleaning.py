@@ -27,7 +27,8 @@ _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*
 _TAG = re.compile(r"</?(?:u|b|i|em|strong|sup|sub|span|br|font|small|mark)\b[^>]*>", re.IGNORECASE)
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
-_TERMINAL = ".!?:;\"”’)]"
+_TERMINAL = ".!?:;"
+_CLOSERS = "\"'”’)]"
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff\u2060"), None)
 
 
@@ -143,6 +144,11 @@ def _drop_furniture(blocks: list[_Block]) -> list[_Block]:
     return kept
 
 
+def _ends_sentence(text: str) -> bool:
+    """Whether text ends a sentence: '2030."' does, '"conflict mineral"' does not."""
+    return text.rstrip().rstrip(_CLOSERS).endswith(tuple(_TERMINAL))
+
+
 def _unwrap(block: str) -> list[str]:
     """Join hard-wrapped lines; keep list items on lines of their own."""
     out: list[str] = []
@@ -173,7 +179,7 @@ def _heading(lines: list[str], next_block: str | None, guess: bool) -> tuple[int
         guess
         and len(line) <= HEADING_MAX_CHARS
         and len(line.split()) <= HEADING_MAX_WORDS
-        and line[-1] not in _TERMINAL + ","
+        and line[-1] not in _TERMINAL + _CLOSERS + ","
         and (line.lstrip("\"“'‘")[:1].isupper() or line[0].isdigit())
         and sum(c.isalpha() for c in line) >= 3
         and "http" not in line
@@ -191,6 +197,7 @@ def _assemble(blocks: list[_Block], paged: bool) -> CleanText:
     headings: list[Section] = []
     seen_pages: set[int] = set()
     guess = not any(_MD_HEADING.match(b.text) for b in blocks)  # Markdown headings are authoritative
+    previous_head = False
     for i, block in enumerate(blocks):
         lines = _unwrap(block.text)
         if not lines:
@@ -201,12 +208,13 @@ def _assemble(blocks: list[_Block], paged: bool) -> CleanText:
             lines = [head[1]]
         lines = [_EMPHASIS.sub(r"\1", line) for line in lines]
         body = "\n".join(lines)
-        joins = (
-            block.gap_before
-            and text
+        joins = (  # a sentence broken across blocks ('... as a "conflict mineral"' / 'and that ...')
+            text
             and not head
-            and text[-1] not in _TERMINAL
+            and not previous_head
+            and not _ends_sentence(text)
             and body[:1].islower()
+            and not _LIST_ITEM.match(body)
         )
         if joins:
             text += " "
@@ -220,4 +228,5 @@ def _assemble(blocks: list[_Block], paged: bool) -> CleanText:
         if head:
             headings.append(Section(len(text), head[0], head[1]))
         text += body
+        previous_head = bool(head)
     return CleanText(text=text, pages=tuple(pages), headings=tuple(headings))

@@ -146,6 +146,28 @@ def test_sentence_split_by_page_break_is_joined_and_page_offset_points_inside_it
     assert cleaned.text[cleaned.pages[1]:].startswith("bring regions")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a paragraph break inside a sentence, even after a closing quote, is a break in the source
+        (
+            'CCCMC stated that cobalt should not be labeled as a "conflict mineral"\n\nand that it would be a wrong move.',
+            'CCCMC stated that cobalt should not be labeled as a "conflict mineral" and that it would be a wrong move.',
+        ),
+        ("The guidelines were revised in 2017 to align with the\n\nUN agenda and more.", None),  # capital: kept apart
+        ('The Panel said "human rights come first."\n\nand then a fragment follows here.', None),  # ended: kept apart
+        ("Three ways, namely\n\na) the supply chain as a whole;", None),  # a list item keeps its line
+    ],
+)
+def test_sentence_broken_across_blocks_is_joined(text, expected):
+    assert clean_text(text).text == (expected or text)
+
+
+def test_block_after_a_heading_is_not_joined_to_it():
+    cleaned = clean_text("# Scope\n\nmining and processing are covered by this report.")
+    assert cleaned.text == "Scope\n\nmining and processing are covered by this report."
+
+
 def test_unpaged_input_has_no_page_offsets():
     assert clean_text("Just one page of text.").pages == ()
 
