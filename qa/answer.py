@@ -42,6 +42,13 @@ _CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \
 _BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
 LIST_ITEMS = 6  # items taken after a sentence that introduces a list
+# A sentence that opens like this goes on with the one before it ("It was revised in 2017",
+# "This could be attributed to ...", "Instead, ..."): an answer that quotes one quotes both.
+RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
+_FOLLOW_UP = re.compile(
+    r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)"
+)
+_ORDINAL = re.compile(r"^(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 4}
 _COUNTED = re.compile(rf"\b(two|three|four|five|six|several)\s+(?:\w+\s+)?{_ENUMERABLE}\b[^.:]*\.\s*$", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w&-]+)+|\b[A-Z]{2,}\b")
@@ -119,7 +126,7 @@ class ExtractiveAnswerer:
         chosen = self._choose(question, ranked)
         chosen += self._one_per_part(question, ranked, chosen)
         chosen += self._one_per_document(named_docs, ranked, chosen)
-        return _compose(self._with_list_items(chosen), confidence)
+        return _compose(self._with_follow_ups(self._with_list_items(chosen)), confidence)
 
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""
@@ -157,45 +164,104 @@ class ExtractiveAnswerer:
                 added.append(best)
         return added
 
+    def _with_follow_ups(self, chosen: list[Candidate]) -> list[Candidate]:
+        """Each chosen sentence with its run: the sentences of its paragraph that go on from one another.
+
+        A run starts with any sentence and goes on while the next one opens like `_FOLLOW_UP`
+        ("It was revised in 2017.", "This could be attributed to ..."); a run longer than
+        `RUN_LIMIT` brings only the sentence before and the one after.
+        """
+        out: list[Candidate] = []
+        taken = {(c.hit.chunk.doc_id, c.start) for c in chosen}
+        for cand in chosen:
+            before, after = self._run(cand)
+            if len(before) + 1 + len(after) > RUN_LIMIT:
+                before, after = before[-1:], after[:1]
+            for s, e in before:
+                self._add_near(cand, s, e, out, taken)
+            out.append(cand)
+            if _LEAD_IN.search(cand.text):
+                continue  # its list follows instead
+            for s, e in after:
+                self._add_near(cand, s, e, out, taken)
+        return out
+
+    def _run(self, cand: Candidate) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """The spans of the sentences before and after `cand` in its run, in document order."""
+        doc = self.index.documents[cand.hit.chunk.doc_id]
+        spans = self.index.sentences[doc.doc_id]
+        i = next((i for i, (s, e) in enumerate(spans) if s <= cand.start < e), None)
+        if i is None:
+            return [], []
+
+        def goes_on(j: int) -> bool:  # sentence j goes on from sentence j - 1
+            return 0 < j < len(spans) and "\n" not in doc.text[spans[j - 1][1]:spans[j][0]] and bool(
+                _FOLLOW_UP.match(doc.text[spans[j][0]:spans[j][1]])
+            )
+
+        first = i
+        while goes_on(first):
+            first -= 1
+        last = i
+        while goes_on(last + 1):
+            last += 1
+        return spans[first:i], spans[i + 1:last + 1]
+
+    def _add_near(self, cand: Candidate, s: int, e: int, out: list[Candidate], taken: set[tuple[str, int]]) -> None:
+        item = self._item(cand, s, e)
+        if item is not None and (cand.hit.chunk.doc_id, item.start) not in taken:
+            taken.add((cand.hit.chunk.doc_id, item.start))
+            out.append(item)
+
     def _with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
         """After a sentence that introduces a list ("... the following principles:"), add its items."""
         out: list[Candidate] = []
         taken = {(c.hit.chunk.doc_id, c.start) for c in chosen}
         for cand in chosen:
             out.append(cand)
-            if not _LEAD_IN.search(cand.text):
-                continue
-            doc = self.index.documents[cand.hit.chunk.doc_id]
-            spans = self.index.sentences[doc.doc_id]
-            previous_end = cand.end
-            inline = _COUNTED.search(cand.text)
-            wanted = min(LIST_ITEMS, _COUNTS.get(inline.group(1).lower(), LIST_ITEMS)) if inline else LIST_ITEMS
-            for s, e in spans:
-                if s < cand.end:
-                    continue
-                if len([c for c in out if c.hit.chunk.doc_id == doc.doc_id and c.start >= cand.end]) >= wanted:
-                    break
-                gap = doc.text[previous_end:s]
-                if ("\n\n" in gap) if inline else ("\n" not in gap):
-                    break  # counted items run on in their paragraph; other lists stand on lines of their own
-                item = self._item(cand, s, e)
-                if item is None:
-                    break
-                if (doc.doc_id, item.start) not in taken:
-                    taken.add((doc.doc_id, item.start))
-                    out.append(item)
-                previous_end = e
+            if _LEAD_IN.search(cand.text):
+                for s, e in self._list_spans(cand):
+                    item = self._item(cand, s, e)
+                    if item is None:
+                        break
+                    if (cand.hit.chunk.doc_id, item.start) not in taken:
+                        taken.add((cand.hit.chunk.doc_id, item.start))
+                        out.append(item)
         return out
 
+    def _list_spans(self, lead: Candidate) -> list[tuple[int, int]]:
+        """The items of the list `lead` introduces: lines of their own, or the sentences of its paragraph.
+
+        A counted list ("in three ways.") runs on in its paragraph; when that paragraph marks its
+        items ("First, ...", "Second, ..."), the marked sentences are the items.
+        """
+        doc = self.index.documents[lead.hit.chunk.doc_id]
+        counted = _COUNTED.search(lead.text)
+        wanted = min(LIST_ITEMS, _COUNTS.get(counted.group(1).lower(), LIST_ITEMS)) if counted else LIST_ITEMS
+        items: list[tuple[int, int]] = []
+        previous_end = lead.end
+        for s, e in self.index.sentences[doc.doc_id]:
+            if s < lead.end:
+                continue
+            gap = doc.text[previous_end:s]
+            if ("\n\n" in gap) if counted else ("\n" not in gap):
+                break  # counted items run on in their paragraph; other lists stand on lines of their own
+            items.append((s, e))
+            previous_end = e
+            if not counted and len(items) >= wanted:
+                break
+        marked = [(s, e) for s, e in items if _ORDINAL.match(doc.text[s:e])]
+        return (marked if len(marked) >= 2 else items)[:wanted]
+
     def _item(self, lead: Candidate, s: int, e: int) -> Candidate | None:
-        """A list item as a candidate cited to the passage holding it (the lead's, or the next one)."""
+        """A sentence near `lead` as a candidate cited to the passage holding it (the lead's, or a neighbour)."""
         doc_id = lead.hit.chunk.doc_id
         chunk = lead.hit.chunk
-        if e > chunk.end:
-            following = [c for c in self.index.document_chunks(doc_id) if c.start <= s and e <= c.end]
-            if not following:
+        if s < chunk.start or e > chunk.end:
+            holding = [c for c in self.index.document_chunks(doc_id) if c.start <= s and e <= c.end]
+            if not holding:
                 return None
-            chunk = following[0]
+            chunk = holding[0]
         hit = lead.hit if chunk is lead.hit.chunk else Hit(chunk, lead.hit.score, lead.hit.rank, lead.hit.dense, lead.hit.lexical)
         start, text = _strip_marker(s, self.index.documents[doc_id].text[s:e])
         return Candidate(hit, lead.row, start, start + len(text), text, lead.score, lead.cosine, lead.coverage)

@@ -114,3 +114,38 @@ def test_questions_about_things_the_documents_never_name_abstain(assistant, ques
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text
+
+
+FOLLOW_UP = re.compile(r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)")
+
+
+def _run(text: str, spans: list[tuple[int, int]], i: int) -> list[tuple[int, int]]:
+    """Sentence i with the sentences of its paragraph that go on from one another ("It ...", "This ...")."""
+
+    def goes_on(j: int) -> bool:
+        return 0 < j < len(spans) and "\n" not in text[spans[j - 1][1]:spans[j][0]] and bool(FOLLOW_UP.match(text[slice(*spans[j])]))
+
+    first, last = i, i
+    while goes_on(first):
+        first -= 1
+    while goes_on(last + 1):
+        last += 1
+    return spans[first:last + 1]
+
+
+def test_a_quoted_sentence_comes_with_the_sentences_that_go_on_with_it(assistant):
+    """'It was revised in 2017.' after 'first launched in 2014.' is quoted too; 'This initiative ...' brings its antecedent."""
+    runs = 0
+    for gold in GOLD_QUESTIONS:
+        answer = assistant.ask(gold["question"])
+        quotes = [(c.chunk.doc_id, q) for c in answer.citations for q in c.quotes]
+        for doc_id, quote in quotes:
+            text = assistant.documents[doc_id].text
+            spans = assistant.index.sentences[doc_id]
+            run = _run(text, spans, next(i for i, (s, e) in enumerate(spans) if s <= quote.start < e))
+            if len(run) == 1 or len(run) > 4:
+                continue
+            for s, e in run:
+                assert any(d == doc_id and q.start < e and s < q.end for d, q in quotes), (gold["id"], text[s:e][:120])
+            runs += 1
+    assert runs >= 10
