@@ -13,6 +13,7 @@ Results never hold two chunks that overlap in one document or are near-duplicate
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,13 +47,14 @@ class Retriever:
         self.index = index
         chunks = index.chunks
         self.vectors = index.chunk_vectors()
-        self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._rows_of = index.rows_by_document
         position = {doc_id: i for i, doc_id in enumerate(index.documents)}
         self._doc_of_row = np.array([position[c.doc_id] for c in chunks], dtype=np.int64)
         self._sentence_rows, self._sentence_owner = self._sentence_map()
         # Author and type only: titles are already part of every passage's text and embedding.
-        self._meta = [set(tokenize([f"{d.author} {d.doc_type}"])[0]) for d in index.documents.values()]
+        self._meta = [
+            set(tokenize([f"{d.author} {d.doc_type} {' '.join(_acronyms(d.author))}"])[0]) for d in index.documents.values()
+        ]
 
     def _sentence_map(self) -> tuple[np.ndarray, np.ndarray]:
         if self.index.sentence_vectors is None:
@@ -134,21 +136,61 @@ class Retriever:
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
         ranked = self.rank(question, query, mode, doc_ids)
-        hits: list[Hit] = []
-        for row, score in zip(ranked.rows, ranked.scores):
-            if any(self._same_passage(int(row), h) for h in hits):
-                continue
-            chunk = self.index.chunks[int(row)]
-            hits.append(Hit(chunk, float(score), len(hits) + 1, float(ranked.dense[row]), float(ranked.lexical[row])))
-            if len(hits) == k:
+        named = () if doc_ids else self.named_documents(question)
+        rows: list[int] = []
+        for row in map(int, ranked.rows):
+            if len(rows) == k:
                 break
-        return hits
+            if not any(self._same_passage(row, r) for r in rows):
+                rows.append(row)
+        if len(named) >= 2:
+            rows = self._with_each_named(ranked, rows, named)
+        position = {int(r): i for i, r in enumerate(ranked.rows)}
+        rows.sort(key=position.__getitem__)
+        return [
+            Hit(self.index.chunks[r], float(ranked.scores[position[r]]), rank, float(ranked.dense[r]), float(ranked.lexical[r]))
+            for rank, r in enumerate(rows, start=1)
+        ]
 
-    def _same_passage(self, row: int, hit: Hit) -> bool:
-        a, b = self.index.chunks[row], hit.chunk
+    def _with_each_named(self, ranked: Ranked, rows: list[int], named: tuple[str, ...]) -> list[int]:
+        """When a question names several documents, each one's best passage takes a place in the results.
+
+        It replaces the lowest-ranked passage of a document that holds more than one place.
+        """
+        rows = list(rows)
+        for doc_id in named:
+            held = [r for r in rows if self.index.chunks[r].doc_id == doc_id]
+            if held:
+                continue
+            best = next((int(r) for r in ranked.rows if self.index.chunks[int(r)].doc_id == doc_id), None)
+            counts = {}
+            for r in rows:
+                counts[self.index.chunks[r].doc_id] = counts.get(self.index.chunks[r].doc_id, 0) + 1
+            spare = [r for r in rows if counts[self.index.chunks[r].doc_id] > 1]
+            if best is None or not spare:
+                continue
+            rows.remove(spare[-1])
+            rows.append(best)
+        return rows
+
+    def _same_passage(self, row: int, other: int) -> bool:
+        a, b = self.index.chunks[row], self.index.chunks[other]
         if a.doc_id == b.doc_id and a.start < b.end and b.start < a.end:
             return True
-        return float(self.vectors[row] @ self.vectors[self._row[b.chunk_id]]) >= NEAR_DUPLICATE
+        return float(self.vectors[row] @ self.vectors[other]) >= NEAR_DUPLICATE
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
+
+
+def _acronyms(text: str) -> list[str]:
+    """Initials of the capitalised names in `text`: "UN Human Rights Council" -> "UNHRC", "HRC"."""
+    out = []
+    for run in _NAME_RUN.findall(text):
+        words = [w for w in run.split() if w[0].isupper()]
+        initials = [w if w.isupper() else w[0] for w in words]
+        out += ["".join(initials[i:]) for i in range(len(initials) - 2)]  # three letters or more
+    return out
 
 
 def _minmax(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:

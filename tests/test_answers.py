@@ -149,3 +149,13 @@ def test_a_quoted_sentence_comes_with_the_sentences_that_go_on_with_it(assistant
                 assert any(d == doc_id and q.start < e and s < q.end for d, q in quotes), (gold["id"], text[s:e][:120])
             runs += 1
     assert runs >= 10
+
+
+def test_each_document_a_question_names_gets_a_place_in_the_results(assistant):
+    question = "What do the HRC statement and the civil society letter each say about the Secretary-General's minerals panel?"
+    for k in (2, 5):
+        answer = assistant.ask(question, k=k)
+        docs = [h.chunk.doc_id for h in answer.retrieved]
+        assert {"hrc-green-mining-statement-2026", "civil-society-letter-hleag-2025"} <= set(docs), docs
+        assert [h.rank for h in answer.retrieved] == list(range(1, k + 1))
+        assert [h.score for h in answer.retrieved] == sorted((h.score for h in answer.retrieved), reverse=True)
