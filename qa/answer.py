@@ -7,6 +7,7 @@ and nothing is cited.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -16,7 +17,7 @@ import numpy as np
 
 from index.lexical import tokenize
 from index.store import IndexData
-from qa.question import DATE, LIST, NUMBER, WHO, Question
+from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question
 from qa.records import NO_ANSWER, Citation, Hit, Quote
 
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
@@ -51,6 +52,11 @@ _FOLLOW_UP = re.compile(
 _ORDINAL = re.compile(r"^(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 4}
 _COUNTED = re.compile(rf"\b(two|three|four|five|six|several)\s+(?:\w+\s+)?{_ENUMERABLE}\b[^.:]*\.\s*$", re.I)
+_COUNT = re.compile(  # a count, not a year: "76 countries", "over 6,000", "twelve"
+    r"(?<![\d.,])(?!(?:1[89]|20)\d\d\b)\d[\d,.]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?)\b",
+    re.I,
+)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w&-]+)+|\b[A-Z]{2,}\b")
 
 
@@ -121,7 +127,8 @@ class ExtractiveAnswerer:
         """The answer; `named_docs` are documents the question names (each gets a sentence when two or more)."""
         ranked = self.candidates(question, query, hits)
         confidence = max((c.cosine for c in ranked), default=0.0)
-        if confidence < ABSTAIN_BELOW or not self._mentions_focus(question, ranked[:FOCUS_DEPTH]):
+        best = ranked[:FOCUS_DEPTH]
+        if confidence < ABSTAIN_BELOW or not self._mentions_focus(question, best) or not self._holds_kind(question, best):
             return Extract(NO_ANSWER, (), confidence, True)
         chosen = self._choose(question, ranked)
         chosen += self._one_per_part(question, ranked, chosen)
@@ -131,6 +138,18 @@ class ExtractiveAnswerer:
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""
         return not question.focus or any(set(question.focus) & self._terms[c.row] for c in best)
+
+    def _holds_kind(self, question: Question, best: list[Candidate]) -> bool:
+        """Whether the best sentences hold the kind of thing asked for.
+
+        "Which countries ...?" needs a country named; "When ...?" a date; "How many complaints ...?"
+        a count in a sentence that names complaints.
+        """
+        if question.expects in (COUNTRY, DATE):
+            return any(_kind_match(question.expects, c.text) for c in best)
+        if question.expects == NUMBER and question.focus:
+            return any(set(question.focus) & self._terms[c.row] and _COUNT.search(c.text) for c in best)
+        return True
 
     def _one_per_part(self, question: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """For "When was X launched, and when was it revised?": the best sentence for each later part."""
@@ -306,6 +325,8 @@ def _penalty(text: str, hit: Hit) -> float:
 
 
 def _kind_match(expects: str, text: str) -> float:
+    if expects == COUNTRY:
+        return 1.0 if _country_names().search(text) else 0.0
     if expects == DATE:
         return 1.0 if _YEAR.search(text) or _MONTH.search(text) else 0.0
     if expects == NUMBER:
@@ -315,6 +336,20 @@ def _kind_match(expects: str, text: str) -> float:
     if expects == LIST:
         return 1.0 if text.count(",") + text.count(";") >= 2 else 0.0
     return 0.0
+
+
+@functools.cache
+def _country_names() -> re.Pattern[str]:
+    """Any country's name ("Kenya", "Viet Nam", "Congo"), from the ISO 3166 list."""
+    import pycountry
+
+    names = {"Russia", "DRC"}
+    for country in pycountry.countries:
+        for field in ("name", "common_name", "official_name"):
+            value = getattr(country, field, None)
+            if value:
+                names.add(value.split(",")[0])
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
 
 
 def _compose(chosen: list[Candidate], confidence: float) -> Extract:

@@ -20,11 +20,12 @@ META_WORDS = (
 )
 _META = frozenset(tokenize([META_WORDS])[0])
 
-DATE, NUMBER, WHO, LIST, OTHER = "date", "number", "who", "list", "other"
+DATE, NUMBER, COUNTRY, WHO, LIST, OTHER = "date", "number", "country", "who", "list", "other"
 _PATTERNS = (
-    (DATE, re.compile(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month)\b|\bhow long ago\b", re.I)),
+    (DATE, re.compile(r"(?:^\s*|[,;]\s*|\b(?:and|or|since|by|until)\s+)when\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month)\b|\bhow long ago\b", re.I)),
     (NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|percent|share|proportion|number|amount)\b|\bhow large\b", re.I)),
-    (WHO, re.compile(r"^\s*who\b|\bwhich (?:organi[sz]ation|body|agency|institution|person|company|group|ngo|country|university)\b|\bwhat (?:organi[sz]ation|body|agency|institution)\b|\bwho (?:is|was|are|were)\b", re.I)),
+    (COUNTRY, re.compile(r"\b(?:which|what) (?:\w+ )?(?:countr(?:y|ies)|nations?|governments|member states)\b", re.I)),
+    (WHO, re.compile(r"^\s*who\b|\bwhich (?:organi[sz]ation|body|agency|institution|person|company|group|ngo|university)\b|\bwhat (?:organi[sz]ation|body|agency|institution)\b|\bwho (?:is|was|are|were)\b", re.I)),
     (LIST, re.compile(r"\blist\b|\bname (?:the|all|some)\b|\bwhat (?:are|were) (?:the|some|its|their)\b|\bwhich (?:\w+ ){0,3}(?:are|were|does|do|did|must|should)\b|\bwhat (?:\w+ ){0,3}(?:does|do|did) .*\b(?:include|includes|identify|list|propose|recommend|call for|urge)\b|\bwhat (?:principles|recommendations|challenges|areas|steps|actions|measures|priorities|commitments|gaps|risks|issues|initiatives|elements|phases|standards|guidelines|minerals)\b", re.I)),
 )
 
@@ -48,6 +49,7 @@ ABSTRACT_FOCUS = frozenset(
         "status nature scope content context background history key core central first second third"
     ])[0]
 )
+_AUXILIARIES = frozenset("has have had is are was were do does did will would can could shall should may might must".split())
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:what|who|when|which|how|where|why|whose)\b)", re.I)
 
 
@@ -89,7 +91,8 @@ def focus_terms(text: str) -> tuple[str, ...]:
     match = _FOCUS.search(text)
     if not match or match.group(1).split()[0].lower().endswith("ing"):  # "what is holding up ..."
         return ()
-    terms = key_terms(match.group(1))
+    words = match.group(1).split()
+    terms = key_terms(" ".join(w for w in words if w.lower() not in _AUXILIARIES))
     return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms
 
 

@@ -159,3 +159,27 @@ def test_each_document_a_question_names_gets_a_place_in_the_results(assistant):
         assert {"hrc-green-mining-statement-2026", "civil-society-letter-hleag-2025"} <= set(docs), docs
         assert [h.rank for h in answer.retrieved] == list(range(1, k + 1))
         assert [h.score for h in answer.retrieved] == sorted((h.score for h in answer.retrieved), reverse=True)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which countries have ratified the green mining trade initiative so far?",  # names no country
+        "How many complaints did the CCCMC mediation mechanism handle last year?",  # gives no count of complaints
+    ],
+)
+def test_in_domain_question_whose_kind_of_answer_is_missing_abstains(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.text == NO_ANSWER, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("How many countries belong to the IGF?", "76"),
+        ("By when was the High-Level Expert Advisory Group supposed to be launched?", "2025"),
+    ],
+)
+def test_the_kind_of_answer_asked_for_is_found(assistant, question, fact):
+    answer = assistant.ask(question)
+    assert not answer.abstained and fact in answer.text

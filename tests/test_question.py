@@ -1,6 +1,6 @@
 """Question analysis: key terms, expected answer kind, parts and the asked-for focus."""
 
-from qa.question import DATE, LIST, NUMBER, OTHER, WHO, Question, check_question, InvalidQuestion
+from qa.question import COUNTRY, DATE, LIST, NUMBER, OTHER, WHO, Question, check_question, InvalidQuestion
 
 import pytest
 
@@ -13,6 +13,13 @@ import pytest
         ("Who wrote the Wilson report?", WHO),
         ("Which principles must the HLEAG process follow?", LIST),
         ("Why does CCCMC matter?", OTHER),
+        ("Which countries have signed the initiative?", COUNTRY),
+        ("In which country did UNEA-4 take place?", COUNTRY),
+        ("How many countries are IGF members?", NUMBER),
+        ("By when was the HLEAG meant to start?", DATE),
+        ("Where and when did UNEA-4 take place?", DATE),
+        # "when" joining two clauses asks for no date
+        ("What happens inside governments when mining rules are not joined up?", OTHER),
     ],
 )
 def test_expected_kind(text, kind):
@@ -38,6 +45,7 @@ def test_two_part_question_is_split():
         ("What is the purpose of the HLEAG?", ()),
         ("What is holding up the HLEAG?", ()),
         ("Why does CCCMC matter?", ()),
+        ("How many complaints has the mechanism received?", ("complaint",)),  # not "has"
     ],
 )
 def test_focus(text, focus):
