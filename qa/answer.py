@@ -25,6 +25,7 @@ FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best se
 MIN_SENTENCE_SCORE = 0.2  # a sentence added for a named document must score at least this
 MAX_SENTENCES = {LIST: 4}
 DEFAULT_SENTENCES = 2
+CONTEXT_WEIGHT = 0.5  # weight of a later part's pronoun terms ("what tool did *it* develop") against its own
 KEEP_RATIO = 0.75  # a further sentence must score at least this share of the best one
 REDUNDANT = 0.88  # cosine above which a further sentence repeats one already chosen
 WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1}
@@ -155,7 +156,8 @@ class ExtractiveAnswerer:
         """For "When was X launched, and when was it revised?": the best sentence for each later part."""
         added: list[Candidate] = []
         for part in question.parts[1:]:
-            terms = {t: self.idf.get(t, self.unseen_idf) for t in part.terms}
+            terms = {t: CONTEXT_WEIGHT * self.idf.get(t, self.unseen_idf) for t in part.context}
+            terms.update({t: self.idf.get(t, self.unseen_idf) for t in part.terms})
             total = sum(terms.values())
             if not total:
                 continue
@@ -164,8 +166,9 @@ class ExtractiveAnswerer:
                 covered = sum(w for t, w in terms.items() if t in self._terms[c.row]) / total
                 return covered + 0.5 * _kind_match(part.expects, c.text) + 0.3 * c.score
 
-            best = max(ranked, key=fit)
-            if fit(best) > 0.5 and all(best.start != c.start or best.hit.chunk.doc_id != c.hit.chunk.doc_id for c in chosen + added):
+            taken = {(c.hit.chunk.doc_id, c.start) for c in chosen + added}
+            best = max((c for c in ranked if (c.hit.chunk.doc_id, c.start) not in taken), key=fit, default=None)
+            if best is not None and fit(best) > 0.5:
                 added.append(best)
         return added
 
@@ -191,18 +194,31 @@ class ExtractiveAnswerer:
         `RUN_LIMIT` brings only the sentence before and the one after.
         """
         out: list[Candidate] = []
-        taken = {(c.hit.chunk.doc_id, c.start) for c in chosen}
+        chosen_at = {(c.hit.chunk.doc_id, c.start): c for c in chosen}
+        placed: set[tuple[str, int]] = set()
+
+        def place(cand: Candidate) -> None:
+            if (cand.hit.chunk.doc_id, cand.start) not in placed:
+                placed.add((cand.hit.chunk.doc_id, cand.start))
+                out.append(cand)
+
+        def place_near(cand: Candidate, span: tuple[int, int]) -> None:
+            item = self._item(cand, *span)
+            if item is not None:  # a sentence chosen on its own moves up to its place in the run
+                place(chosen_at.get((cand.hit.chunk.doc_id, item.start), item))
+
         for cand in chosen:
+            if (cand.hit.chunk.doc_id, cand.start) in placed:
+                continue
             before, after = self._run(cand)
             if len(before) + 1 + len(after) > RUN_LIMIT:
                 before, after = before[-1:], after[:1]
-            for s, e in before:
-                self._add_near(cand, s, e, out, taken)
-            out.append(cand)
-            if _LEAD_IN.search(cand.text):
-                continue  # its list follows instead
-            for s, e in after:
-                self._add_near(cand, s, e, out, taken)
+            for span in before:
+                place_near(cand, span)
+            place(cand)
+            if not _LEAD_IN.search(cand.text):  # else its list follows instead
+                for span in after:
+                    place_near(cand, span)
         return out
 
     def _run(self, cand: Candidate) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -225,12 +241,6 @@ class ExtractiveAnswerer:
         while goes_on(last + 1):
             last += 1
         return spans[first:i], spans[i + 1:last + 1]
-
-    def _add_near(self, cand: Candidate, s: int, e: int, out: list[Candidate], taken: set[tuple[str, int]]) -> None:
-        item = self._item(cand, s, e)
-        if item is not None and (cand.hit.chunk.doc_id, item.start) not in taken:
-            taken.add((cand.hit.chunk.doc_id, item.start))
-            out.append(item)
 
     def _with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
         """After a sentence that introduces a list ("... the following principles:"), add its items."""

@@ -50,6 +50,8 @@ ABSTRACT_FOCUS = frozenset(
     ])[0]
 )
 _AUXILIARIES = frozenset("has have had is are was were do does did will would can could shall should may might must".split())
+_PRONOUN = re.compile(r"\b(?:it|its|they|their|them|he|she|his|her)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:what|who|when|which|how|where|why|whose)\b)", re.I)
 
 
@@ -60,12 +62,24 @@ class Question:
     expects: str
     parts: tuple["Question", ...] = ()  # "When was X launched, and when revised?" -> its two questions
     focus: tuple[str, ...] = ()  # terms of the thing asked for, which an answer must mention
+    context: tuple[str, ...] = ()  # a later part's terms for what its pronoun points at ("it" -> the IGF)
 
     @classmethod
     def parse(cls, text: str) -> "Question":
         pieces = [p for p in _PART_SPLIT.split(text) if p.strip()]
-        parts = tuple(cls(p, key_terms(p), expected_kind(p)) for p in pieces) if len(pieces) > 1 else ()
+        parts = ()
+        if len(pieces) > 1:
+            named = _names(pieces[0])  # "... does the IGF have, and what tool did it develop?": "it" is the IGF
+            parts = tuple(
+                cls(p, key_terms(p), expected_kind(p), context=named if i and _PRONOUN.search(p) else ())
+                for i, p in enumerate(pieces)
+            )
         return cls(text, key_terms(text), expected_kind(text), parts, focus_terms(text))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """Terms of the capitalised names in `text` after its first word ("How many ... the IGF" -> igf)."""
+    return key_terms(" ".join(_CAPITALISED.findall(text.split(maxsplit=1)[1] if " " in text.strip() else "")))
 
 
 def check_question(text: str) -> str:

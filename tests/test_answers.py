@@ -147,6 +147,9 @@ def test_a_quoted_sentence_comes_with_the_sentences_that_go_on_with_it(assistant
                 continue
             for s, e in run:
                 assert any(d == doc_id and q.start < e and s < q.end for d, q in quotes), (gold["id"], text[s:e][:120])
+            # and in the order the document tells it
+            at = [answer.text.index(q.text) for s, e in run for d, q in quotes if d == doc_id and s <= q.start < e]
+            assert at == sorted(at), (gold["id"], text[run[0][0]:run[-1][1]][:120])
             runs += 1
     assert runs >= 10
 

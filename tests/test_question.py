@@ -37,6 +37,14 @@ def test_two_part_question_is_split():
     assert "revis" in q.parts[1].terms
 
 
+def test_a_later_part_with_a_pronoun_carries_the_names_of_the_first():
+    q = Question.parse("How many members does the IGF have, and what tool did it develop for governments?")
+    assert q.parts[1].context == ("igf",) and "igf" not in q.parts[1].terms
+    assert q.parts[0].context == ()
+    # no pronoun, no context
+    assert Question.parse("Who leads the IGF, and what does the OECD publish?").parts[1].context == ()
+
+
 @pytest.mark.parametrize(
     "text, focus",
     [
