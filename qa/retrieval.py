@@ -109,6 +109,14 @@ class Retriever:
         ids = list(self.index.documents)
         return tuple(ids[i] for i in np.flatnonzero(match >= share))
 
+    def _lexical_terms(self, question: str) -> tuple[str, ...]:
+        """The question's key terms; "who wrote the Wilson report?" adds the named document's author."""
+        terms = key_terms(question)
+        if _ASKS_AUTHOR.search(question):
+            for doc_id in self.named_documents(question):
+                terms += tuple(t for t in tokenize([self.index.documents[doc_id].author])[0] if t not in terms)
+        return terms
+
     def rank(self, question: str, query: np.ndarray, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> Ranked:
         """Rank the chunks (of `doc_ids`, when given) for a question whose embedding is `query`."""
         if mode not in MODES:
@@ -116,7 +124,7 @@ class Retriever:
         allowed = self.allowed_rows(doc_ids)
         rows = np.arange(len(self.index.chunks)) if allowed is None else allowed
         dense = self.dense_scores(query) if mode != "lexical" else np.zeros(len(self.index.chunks), np.float32)
-        lexical = self.index.lexical.term_scores(key_terms(question)) if mode != "dense" else np.zeros(len(dense), np.float32)
+        lexical = self.index.lexical.term_scores(self._lexical_terms(question)) if mode != "dense" else np.zeros(len(dense), np.float32)
         if mode == "dense":
             scores = dense
         elif mode == "lexical":
@@ -180,6 +188,7 @@ class Retriever:
         return float(self.vectors[row] @ self.vectors[other]) >= NEAR_DUPLICATE
 
 
+_ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
 _NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
 
 

@@ -186,3 +186,9 @@ def test_in_domain_question_whose_kind_of_answer_is_missing_abstains(assistant, 
 def test_the_kind_of_answer_asked_for_is_found(assistant, question, fact):
     answer = assistant.ask(question)
     assert not answer.abstained and fact in answer.text
+
+
+def test_who_wrote_a_named_document_finds_the_passage_about_its_author(assistant):
+    answer = assistant.ask("Who wrote the Wilson Center report, and where does she teach?")
+    assert any("DiCarlo is an Assistant Professor" in h.chunk.text for h in answer.retrieved[:3])
+    assert "University of Utah" in answer.text
