@@ -193,6 +193,20 @@ class ExtractiveAnswerer:
         ("It was revised in 2017.", "This could be attributed to ..."); a run longer than
         `RUN_LIMIT` brings only the sentence before and the one after.
         """
+
+        def run(cand: Candidate) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+            before, after = self._run(cand)
+            if len(before) + 1 + len(after) > RUN_LIMIT:
+                before, after = before[-1:], after[:1]
+            return before, ([] if _LEAD_IN.search(cand.text) else after)  # a lead-in's list follows instead
+
+        return self._expand(chosen, run)
+
+    def _expand(self, chosen: list[Candidate], around) -> list[Candidate]:
+        """`chosen` with the sentences `around(cand)` gives before and after each one, in that order.
+
+        A sentence chosen on its own that turns up around another moves to its place there.
+        """
         out: list[Candidate] = []
         chosen_at = {(c.hit.chunk.doc_id, c.start): c for c in chosen}
         placed: set[tuple[str, int]] = set()
@@ -202,23 +216,19 @@ class ExtractiveAnswerer:
                 placed.add((cand.hit.chunk.doc_id, cand.start))
                 out.append(cand)
 
-        def place_near(cand: Candidate, span: tuple[int, int]) -> None:
-            item = self._item(cand, *span)
-            if item is not None:  # a sentence chosen on its own moves up to its place in the run
+        def place_spans(cand: Candidate, spans: list[tuple[int, int]]) -> None:
+            for span in spans:
+                item = self._item(cand, *span)
+                if item is None:
+                    return  # beyond the passages of its document
                 place(chosen_at.get((cand.hit.chunk.doc_id, item.start), item))
 
         for cand in chosen:
-            if (cand.hit.chunk.doc_id, cand.start) in placed:
-                continue
-            before, after = self._run(cand)
-            if len(before) + 1 + len(after) > RUN_LIMIT:
-                before, after = before[-1:], after[:1]
-            for span in before:
-                place_near(cand, span)
-            place(cand)
-            if not _LEAD_IN.search(cand.text):  # else its list follows instead
-                for span in after:
-                    place_near(cand, span)
+            if (cand.hit.chunk.doc_id, cand.start) not in placed:
+                before, after = around(cand)
+                place_spans(cand, before)
+                place(cand)
+                place_spans(cand, after)
         return out
 
     def _run(self, cand: Candidate) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -244,19 +254,7 @@ class ExtractiveAnswerer:
 
     def _with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
         """After a sentence that introduces a list ("... the following principles:"), add its items."""
-        out: list[Candidate] = []
-        taken = {(c.hit.chunk.doc_id, c.start) for c in chosen}
-        for cand in chosen:
-            out.append(cand)
-            if _LEAD_IN.search(cand.text):
-                for s, e in self._list_spans(cand):
-                    item = self._item(cand, s, e)
-                    if item is None:
-                        break
-                    if (cand.hit.chunk.doc_id, item.start) not in taken:
-                        taken.add((cand.hit.chunk.doc_id, item.start))
-                        out.append(item)
-        return out
+        return self._expand(chosen, lambda cand: ([], self._list_spans(cand) if _LEAD_IN.search(cand.text) else []))
 
     def _list_spans(self, lead: Candidate) -> list[tuple[int, int]]:
         """The items of the list `lead` introduces: lines of their own, or the sentences of its paragraph.

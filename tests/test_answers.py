@@ -64,6 +64,14 @@ def test_a_list_question_brings_the_list_items(assistant):
         assert item in answer.text
 
 
+def test_list_items_follow_their_lead_in_in_document_order(assistant):
+    # "First, ..." also scores well on its own; it still stands first under its lead-in
+    answer = assistant.ask("What does the Alliance recommend to the Human Rights Council?")
+    text = answer.text
+    at = [text.index(marker) for marker in ("take the following actions", "First, encourage", "Second, request", "Third, integrate")]
+    assert at == sorted(at), text
+
+
 def test_document_filter_and_k(assistant):
     answer = assistant.ask("What is CCCMC?", k=3, doc_ids=("wilson-dicarlo-critical-minerals-2024",))
     assert len(answer.retrieved) == 3
