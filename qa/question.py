@@ -37,7 +37,7 @@ class InvalidQuestion(ValueError):
 # "What was the total revenue of X?" / "How many members did X have?": the thing asked for.
 _FOCUS = re.compile(
     r"^\s*(?:what\s+(?:is|was|are|were)\s+(?:the\s+)?(?:(?:current|total|annual|exact|latest)\s+)*"
-    r"(?:[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+many\s+)"
+    r"(?:[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+(?:many|much)\s+)"
     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
     re.I,
 )
@@ -103,8 +103,10 @@ def key_terms(text: str) -> tuple[str, ...]:
 def focus_terms(text: str) -> tuple[str, ...]:
     """Terms of the asked-for noun in "what is the X ..." / "how many X ...", when it is concrete."""
     match = _FOCUS.search(text)
-    if not match or match.group(1).split()[0].lower().endswith("ing"):  # "what is holding up ..."
+    if not match:
         return ()
+    if match.group(0).lower().lstrip().startswith("what") and match.group(1).split()[0].lower().endswith("ing"):
+        return ()  # "what is holding up ...": a verb, not a thing ("how much funding" is one)
     words = match.group(1).split()
     terms = key_terms(" ".join(w for w in words if w.lower() not in _AUXILIARIES))
     return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms

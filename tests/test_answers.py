@@ -177,6 +177,7 @@ def test_each_document_a_question_names_gets_a_place_in_the_results(assistant):
     [
         "Which countries have ratified the green mining trade initiative so far?",  # names no country
         "How many complaints did the CCCMC mediation mechanism handle last year?",  # gives no count of complaints
+        "How much funding has the High-Level Expert Advisory Group received so far?",  # no sum of funding
     ],
 )
 def test_in_domain_question_whose_kind_of_answer_is_missing_abstains(assistant, question):

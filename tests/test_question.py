@@ -54,6 +54,7 @@ def test_a_later_part_with_a_pronoun_carries_the_names_of_the_first():
         ("What is holding up the HLEAG?", ()),
         ("Why does CCCMC matter?", ()),
         ("How many complaints has the mechanism received?", ("complaint",)),  # not "has"
+        ("How much funding has the HLEAG received?", ("fund",)),  # a noun in -ing after "how much"
     ],
 )
 def test_focus(text, focus):
