@@ -11,12 +11,13 @@ import functools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.lexical import tokenize
-from index.store import IndexData
+from index.store import IndexData, Span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question
 from qa.records import NO_ANSWER, Citation, Hit, Quote
 
@@ -31,7 +32,7 @@ REDUNDANT = 0.88  # cosine above which a further sentence repeats one already ch
 WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1}
 
 _LIST_MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
-_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)s?\b")  # 2014, the 1990s
 _MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|percent|dozen)\b", re.I)
 _ENUMERABLE = r"(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)"
@@ -194,7 +195,7 @@ class ExtractiveAnswerer:
         `RUN_LIMIT` brings only the sentence before and the one after.
         """
 
-        def run(cand: Candidate) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        def run(cand: Candidate) -> tuple[list[Span], list[Span]]:
             before, after = self._run(cand)
             if len(before) + 1 + len(after) > RUN_LIMIT:
                 before, after = before[-1:], after[:1]
@@ -202,7 +203,7 @@ class ExtractiveAnswerer:
 
         return self._expand(chosen, run)
 
-    def _expand(self, chosen: list[Candidate], around) -> list[Candidate]:
+    def _expand(self, chosen: list[Candidate], around: Callable[[Candidate], tuple[list[Span], list[Span]]]) -> list[Candidate]:
         """`chosen` with the sentences `around(cand)` gives before and after each one, in that order.
 
         A sentence chosen on its own that turns up around another moves to its place there.
@@ -216,7 +217,7 @@ class ExtractiveAnswerer:
                 placed.add((cand.hit.chunk.doc_id, cand.start))
                 out.append(cand)
 
-        def place_spans(cand: Candidate, spans: list[tuple[int, int]]) -> None:
+        def place_spans(cand: Candidate, spans: list[Span]) -> None:
             for span in spans:
                 item = self._item(cand, *span)
                 if item is None:
@@ -231,7 +232,7 @@ class ExtractiveAnswerer:
                 place_spans(cand, after)
         return out
 
-    def _run(self, cand: Candidate) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    def _run(self, cand: Candidate) -> tuple[list[Span], list[Span]]:
         """The spans of the sentences before and after `cand` in its run, in document order."""
         doc = self.index.documents[cand.hit.chunk.doc_id]
         spans = self.index.sentences[doc.doc_id]
@@ -256,7 +257,7 @@ class ExtractiveAnswerer:
         """After a sentence that introduces a list ("... the following principles:"), add its items."""
         return self._expand(chosen, lambda cand: ([], self._list_spans(cand) if _LEAD_IN.search(cand.text) else []))
 
-    def _list_spans(self, lead: Candidate) -> list[tuple[int, int]]:
+    def _list_spans(self, lead: Candidate) -> list[Span]:
         """The items of the list `lead` introduces: lines of their own, or the sentences of its paragraph.
 
         A counted list ("in three ways.") runs on in its paragraph; when that paragraph marks its
@@ -265,7 +266,7 @@ class ExtractiveAnswerer:
         doc = self.index.documents[lead.hit.chunk.doc_id]
         counted = _COUNTED.search(lead.text)
         wanted = min(LIST_ITEMS, _COUNTS.get(counted.group(1).lower(), LIST_ITEMS)) if counted else LIST_ITEMS
-        items: list[tuple[int, int]] = []
+        items: list[Span] = []
         previous_end = lead.end
         for s, e in self.index.sentences[doc.doc_id]:
             if s < lead.end:

@@ -7,13 +7,16 @@ Hybrid fuses the two rankings by a convex combination of min-max normalised scor
 plus a small prior for the documents whose author or type the question names ("the letter",
 "the Alliance"); a corpus without such metadata (BEIR) gets no prior. The fusion and its weights were chosen by measurement
 on the gold questions and on SciFact train queries (README, "Retrieval tuning").
-Results never hold two chunks that overlap in one document or are near-duplicates.
+Results never hold two chunks that overlap in one document or are near-duplicates. A question
+that names several documents ("the HRC statement and the letter") gets each one's best passage;
+"who wrote the ... report?" adds the named document's author to the BM25 query.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,18 +170,17 @@ class Retriever:
         """
         rows = list(rows)
         for doc_id in named:
-            held = [r for r in rows if self.index.chunks[r].doc_id == doc_id]
-            if held:
+            held = Counter(self.index.chunks[r].doc_id for r in rows)
+            if held[doc_id]:
                 continue
-            best = next((int(r) for r in ranked.rows if self.index.chunks[int(r)].doc_id == doc_id), None)
-            counts = {}
-            for r in rows:
-                counts[self.index.chunks[r].doc_id] = counts.get(self.index.chunks[r].doc_id, 0) + 1
-            spare = [r for r in rows if counts[self.index.chunks[r].doc_id] > 1]
-            if best is None or not spare:
-                continue
-            rows.remove(spare[-1])
-            rows.append(best)
+            best = next(
+                (int(r) for r in ranked.rows
+                 if self.index.chunks[int(r)].doc_id == doc_id and not any(self._same_passage(int(r), o) for o in rows)),
+                None,
+            )
+            spare = [r for r in rows if held[self.index.chunks[r].doc_id] > 1]
+            if best is not None and spare:
+                rows[rows.index(spare[-1])] = best
         return rows
 
     def _same_passage(self, row: int, other: int) -> bool:
