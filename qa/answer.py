@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from corpus.document import Document
 from index.lexical import tokenize
 from index.store import IndexData, Span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question
@@ -45,6 +46,7 @@ _CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \
 _BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
 LIST_ITEMS = 6  # items taken after a sentence that introduces a list
+LEAD_BONUS = 0.25  # for a list question, a sentence introducing a list of the asked-for thing ("... the following principles:")
 # A sentence that opens like this goes on with the one before it ("It was revised in 2017",
 # "This could be attributed to ...", "Instead, ..."): an answer that quotes one quotes both.
 RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
@@ -117,6 +119,7 @@ class ExtractiveAnswerer:
                     WEIGHTS["cosine"] * cosine
                     + WEIGHTS["coverage"] * coverage
                     + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * _kind_match(question.expects, text)
+                    + (LEAD_BONUS if question.expects == LIST and _introduces(text, question.terms) else 0.0)
                     - _penalty(text, hit)
                 )
                 out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
@@ -133,6 +136,9 @@ class ExtractiveAnswerer:
         if confidence < ABSTAIN_BELOW or not self._mentions_focus(question, best) or not self._holds_kind(question, best):
             return Extract(NO_ANSWER, (), confidence, True)
         chosen = self._choose(question, ranked)
+        lead = next((c for c in chosen if question.expects == LIST and _introduces(c.text, question.terms)), None)
+        if lead is not None:
+            chosen = [lead]  # "... put forward the following principles:" and its items are the answer
         chosen += self._one_per_part(question, ranked, chosen)
         chosen += self._one_per_document(named_docs, ranked, chosen)
         return _compose(self._with_follow_ups(self._with_list_items(chosen)), confidence)
@@ -264,6 +270,9 @@ class ExtractiveAnswerer:
         items ("First, ...", "Second, ..."), the marked sentences are the items.
         """
         doc = self.index.documents[lead.hit.chunk.doc_id]
+        headed = self._headed_items(doc, lead.end)
+        if headed:
+            return headed
         counted = _COUNTED.search(lead.text)
         wanted = min(LIST_ITEMS, _COUNTS.get(counted.group(1).lower(), LIST_ITEMS)) if counted else LIST_ITEMS
         items: list[Span] = []
@@ -280,6 +289,19 @@ class ExtractiveAnswerer:
                 break
         marked = [(s, e) for s, e in items if _ORDINAL.match(doc.text[s:e])]
         return (marked if len(marked) >= 2 else items)[:wanted]
+
+    def _headed_items(self, doc: Document, after: int) -> list[Span]:
+        """When a list's items are the headings of the sections that follow it, those headings."""
+        following = [sec for sec in doc.sections if sec.start >= after]
+        if not following or doc.text[after:following[0].start].strip():
+            return []  # the next thing after the lead-in is not a heading
+        items = []
+        for sec in following:
+            if sec.level < following[0].level or len(items) == LIST_ITEMS:
+                break
+            if sec.level == following[0].level:
+                items.append((sec.start, sec.start + len(sec.title)))
+        return items
 
     def _item(self, lead: Candidate, s: int, e: int) -> Candidate | None:
         """A sentence near `lead` as a candidate cited to the passage holding it (the lead's, or a neighbour)."""
@@ -331,6 +353,12 @@ def _penalty(text: str, hit: Hit) -> float:
     if _CITATION_LIKE.search(text) or any(_BACK_MATTER.match(s) for s in hit.chunk.section):
         penalty += 0.2
     return penalty
+
+
+def _introduces(text: str, terms: tuple[str, ...]) -> bool:
+    """Whether `text` introduces a list of something the question names ("... the following principles:")."""
+    lead = _LEAD_IN.search(text)
+    return bool(lead) and bool(set(tokenize([lead.group(0)])[0]) & set(terms))
 
 
 def _kind_match(expects: str, text: str) -> float:

@@ -29,6 +29,7 @@ from qa.records import MODES, Hit
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
 DENSE_WEIGHT = 0.55  # share of the dense score in the hybrid fusion (the rest is BM25)
 DOC_PRIOR = 0.3  # weight of the author/type match in the hybrid fusion
+TOPIC_SHARE = 0.2  # a word in more of the passages than this is a topic word and names no document
 NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
 
@@ -56,8 +57,15 @@ class Retriever:
         self._sentence_rows, self._sentence_owner = self._sentence_map()
         # Author and type only: titles are already part of every passage's text and embedding.
         self._meta = [
-            set(tokenize([f"{d.author} {d.doc_type} {' '.join(_acronyms(d.author))}"])[0]) for d in index.documents.values()
+            self._naming_terms(f"{d.author} {' '.join(_acronyms(d.author))}") | set(tokenize([d.doc_type])[0])
+            for d in index.documents.values()
         ]
+
+    def _naming_terms(self, text: str) -> set[str]:
+        """Terms of an author that can name a document: not the corpus's topic words ("green", "mining")."""
+        n = max(1, len(self.index.chunks))
+        lexical = self.index.lexical
+        return {t for t in tokenize([text])[0] if np.count_nonzero(lexical.term_scores([t])) <= TOPIC_SHARE * n}
 
     def _sentence_map(self) -> tuple[np.ndarray, np.ndarray]:
         if self.index.sentence_vectors is None:

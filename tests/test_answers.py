@@ -201,3 +201,18 @@ def test_who_wrote_a_named_document_finds_the_passage_about_its_author(assistant
     answer = assistant.ask("Who wrote the Wilson Center report, and where does she teach?")
     assert any("DiCarlo is an Assistant Professor" in h.chunk.text for h in answer.retrieved[:3])
     assert "University of Utah" in answer.text
+
+
+def test_a_list_whose_items_are_section_headings_is_answered_by_its_lead_in_and_headings(assistant):
+    answer = assistant.ask("What principles does the green mining trade initiative set out?")
+    text = answer.text
+    assert text.startswith("On the basis of mutual respect"), text
+    headings = ["Create an open and secure policy environment", "Promote green trade liberalization and facilitation",
+                "Better fulfill social responsibilities", "Strive to benefit more people"]
+    at = [text.index(h) for h in headings]
+    assert at == sorted(at)
+    # "green mining" is the corpus's topic, not the name of the Alliance's statement
+    assert assistant.retriever.named_documents("What principles does the green mining trade initiative set out?") == (
+        "green-mining-trade-initiative",
+    )
+    assert {c.chunk.doc_id for c in answer.citations} == {"green-mining-trade-initiative"}
