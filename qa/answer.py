@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -141,7 +141,9 @@ class ExtractiveAnswerer:
             chosen = [lead]  # "... put forward the following principles:" and its items are the answer
         chosen += self._one_per_part(question, ranked, chosen)
         chosen += self._one_per_document(named_docs, ranked, chosen)
-        return _compose(self._with_follow_ups(self._with_list_items(chosen)), confidence)
+        quoted = self._with_follow_ups(self._with_list_items(chosen))
+        retrieved = {h.chunk.chunk_id: h for h in hits}  # a neighbour passage reached from a quote keeps its own score
+        return _compose([replace(c, hit=retrieved.get(c.hit.chunk.chunk_id, c.hit)) for c in quoted], confidence)
 
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""
