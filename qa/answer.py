@@ -30,7 +30,7 @@ DEFAULT_SENTENCES = 2
 CONTEXT_WEIGHT = 0.5  # weight of a later part's pronoun terms ("what tool did *it* develop") against its own
 KEEP_RATIO = 0.75  # a further sentence must score at least this share of the best one
 REDUNDANT = 0.88  # cosine above which a further sentence repeats one already chosen
-WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1}
+WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.1}  # passage: its rank among the retrieved
 
 _LIST_MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)s?\b")  # 2014, the 1990s
@@ -104,7 +104,9 @@ class ExtractiveAnswerer:
         total = sum(weights.values()) or 1.0
         seen: set[tuple[str, int]] = set()
         out: list[Candidate] = []
+        top, low = max((h.score for h in hits), default=0.0), min((h.score for h in hits), default=0.0)
         for hit in hits:
+            passage = (hit.score - low) / (top - low) if top > low else 1.0  # min-max over the retrieved
             for row, (s, e) in self.index.chunk_sentences(hit.chunk):
                 start, text = _strip_marker(s, self.index.documents[hit.chunk.doc_id].text[s:e])
                 if (hit.chunk.doc_id, start) in seen or len(text.split()) < 3:
@@ -120,6 +122,7 @@ class ExtractiveAnswerer:
                     + WEIGHTS["coverage"] * coverage
                     + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * _kind_match(question.expects, text)
                     + (LEAD_BONUS if question.expects == LIST and _introduces(text, question.terms) else 0.0)
+                    + WEIGHTS["passage"] * passage
                     - _penalty(text, hit)
                 )
                 out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
