@@ -56,16 +56,14 @@ class Retriever:
         self._doc_of_row = np.array([position[c.doc_id] for c in chunks], dtype=np.int64)
         self._sentence_rows, self._sentence_owner = self._sentence_map()
         # Author and type only: titles are already part of every passage's text and embedding.
-        self._meta = [
-            self._naming_terms(f"{d.author} {' '.join(_acronyms(d.author))}") | set(tokenize([d.doc_type])[0])
-            for d in index.documents.values()
-        ]
+        authors = [set(tokenize([f"{d.author} {' '.join(_acronyms(d.author))}"])[0]) for d in index.documents.values()]
+        topic = self._topic_words(set().union(*authors))
+        self._meta = [(a - topic) | set(tokenize([d.doc_type])[0]) for a, d in zip(authors, index.documents.values())]
 
-    def _naming_terms(self, text: str) -> set[str]:
-        """Terms of an author that can name a document: not the corpus's topic words ("green", "mining")."""
-        n = max(1, len(self.index.chunks))
-        lexical = self.index.lexical
-        return {t for t in tokenize([text])[0] if np.count_nonzero(lexical.term_scores([t])) <= TOPIC_SHARE * n}
+    def _topic_words(self, terms: set[str]) -> set[str]:
+        """Those of `terms` found in more than `TOPIC_SHARE` of the passages ("green", "mining"): they name no document."""
+        limit = TOPIC_SHARE * max(1, len(self.index.chunks))
+        return {t for t in terms if np.count_nonzero(self.index.lexical.term_scores([t])) > limit}
 
     def _sentence_map(self) -> tuple[np.ndarray, np.ndarray]:
         if self.index.sentence_vectors is None:
