@@ -44,6 +44,7 @@ class Ranked:
     scores: np.ndarray  # score per ranked row
     dense: np.ndarray  # dense similarity of every chunk (all rows)
     lexical: np.ndarray  # BM25 score of every chunk (all rows)
+    named: tuple[str, ...] = ()  # documents the question names (`Retriever.named_documents`)
 
 
 class Retriever:
@@ -59,6 +60,7 @@ class Retriever:
         authors = [set(tokenize([f"{d.author} {' '.join(_acronyms(d.author))}"])[0]) for d in index.documents.values()]
         topic = self._topic_words(set().union(*authors))
         self._meta = [(a - topic) | set(tokenize([d.doc_type])[0]) for a, d in zip(authors, index.documents.values())]
+        self._meta_df = Counter(t for meta in self._meta for t in meta)  # documents whose author or type holds t
 
     def _topic_words(self, terms: set[str]) -> set[str]:
         """Those of `terms` found in more than `TOPIC_SHARE` of the passages ("green", "mining"): they name no document."""
@@ -102,27 +104,24 @@ class Retriever:
         terms = set(tokenize([question])[0])
         n = len(self._meta)
         weights = np.array(
-            [sum(math.log(1 + n / sum(1 for m in self._meta if t in m)) for t in terms & meta) for meta in self._meta],
-            dtype=np.float32,
+            [sum(math.log(1 + n / self._meta_df[t]) for t in terms & meta) for meta in self._meta], dtype=np.float32
         )
         top = float(weights.max()) if len(weights) else 0.0
         return weights / top if top > 0 else np.zeros(n, dtype=np.float32)
 
-    def document_prior(self, question: str) -> np.ndarray:
-        """Per chunk, how well the question names its document, in [0, 1]."""
-        return self._document_match(question)[self._doc_of_row]
-
-    def named_documents(self, question: str, share: float = NAMED_SHARE) -> tuple[str, ...]:
+    def named_documents(self, question: str) -> tuple[str, ...]:
         """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
-        match = self._document_match(question)
-        ids = list(self.index.documents)
-        return tuple(ids[i] for i in np.flatnonzero(match >= share))
+        return self._named(self._document_match(question))
 
-    def _lexical_terms(self, question: str) -> tuple[str, ...]:
+    def _named(self, match: np.ndarray) -> tuple[str, ...]:
+        ids = list(self.index.documents)
+        return tuple(ids[i] for i in np.flatnonzero(match >= NAMED_SHARE))
+
+    def _lexical_terms(self, question: str, named: tuple[str, ...]) -> tuple[str, ...]:
         """The question's key terms; "who wrote the Wilson report?" adds the named document's author."""
         terms = key_terms(question)
         if _ASKS_AUTHOR.search(question):
-            for doc_id in self.named_documents(question):
+            for doc_id in named:
                 terms += tuple(t for t in tokenize([self.index.documents[doc_id].author])[0] if t not in terms)
         return terms
 
@@ -132,8 +131,10 @@ class Retriever:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         allowed = self.allowed_rows(doc_ids)
         rows = np.arange(len(self.index.chunks)) if allowed is None else allowed
+        match = self._document_match(question)
+        named = self._named(match)
         dense = self.dense_scores(query) if mode != "lexical" else np.zeros(len(self.index.chunks), np.float32)
-        lexical = self.index.lexical.term_scores(self._lexical_terms(question)) if mode != "dense" else np.zeros(len(dense), np.float32)
+        lexical = self.index.lexical.term_scores(self._lexical_terms(question, named)) if mode != "dense" else np.zeros(len(dense), np.float32)
         if mode == "dense":
             scores = dense
         elif mode == "lexical":
@@ -143,17 +144,17 @@ class Retriever:
             scores = (
                 DENSE_WEIGHT * _minmax(dense, rows)
                 + (1 - DENSE_WEIGHT) * _minmax(lexical, rows)
-                + DOC_PRIOR * self.document_prior(question)
+                + DOC_PRIOR * match[self._doc_of_row]
             )
         order = rows[np.lexsort((-dense[rows], -scores[rows]))]
-        return Ranked(order, scores[order], dense, lexical)
+        return Ranked(order, scores[order], dense, lexical, named)
 
     def search(self, question: str, query: np.ndarray, k: int = 5, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> list[Hit]:
         """The top `k` chunks, without overlapping or near-duplicate passages."""
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
         ranked = self.rank(question, query, mode, doc_ids)
-        named = () if doc_ids else self.named_documents(question)
+        named = () if doc_ids else ranked.named
         rows: list[int] = []
         for row in map(int, ranked.rows):
             if len(rows) == k:
