@@ -19,6 +19,9 @@ FURNITURE_MIN_REPEATS = 3
 FURNITURE_MAX_CHARS = 120
 HEADING_MAX_CHARS = 120
 HEADING_MAX_WORDS = 16
+ROWS_MIN_LINES = 3  # a list or table of rows without markers (signatories and their countries)
+ROWS_SHARE = 0.8  # share of its lines that must look like rows
+ROW_MAX_MEAN_CHARS = 60  # rows are short; wrapped prose runs to the margin
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+|\(?[ivx]{1,4}[.)]\s+)")
@@ -28,6 +31,7 @@ _TAG = re.compile(r"</?(?:u|b|i|em|strong|sup|sub|span|br|font|small|mark)\b[^>]
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
 _TERMINAL = ".!?:;"
+_CELL_GAP = re.compile(r"[^\s.!?:;] {2,}\S")  # not the two spaces some typists put after a full stop
 _CLOSERS = "\"'”’)]"
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff\u2060"), None)
 
@@ -60,7 +64,7 @@ def clean_text(text: str) -> CleanText:
 def normalise_inline(text: str) -> str:
     """Character-level normalisation shared by every format."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\t", " ")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\t", "  ")
     text = _AUTOLINK.sub(r"\1", text)
     text = _TAG.sub("", text)
     text = text.replace("**", "").replace("__", "")
@@ -149,13 +153,31 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip(_CLOSERS).endswith(tuple(_TERMINAL))
 
 
+def _is_rows(lines: list[str]) -> bool:
+    """Whether a block's lines are the rows of a list or table, not a wrapped paragraph.
+
+    Rows have cells apart ("Cobalt (DRC)<tab>Child labor"), or are short lines that each start
+    with a capital or a digit and end without a full stop ("African Coalition on Green Growth
+    Botswana"); wrapped prose runs to the margin and starts its lines with whatever word falls there.
+    """
+    if len(lines) >= 2 and sum(bool(_CELL_GAP.search(line)) for line in lines) >= ROWS_SHARE * len(lines):
+        return True  # cells apart by tabs or runs of spaces
+    if len(lines) < ROWS_MIN_LINES:
+        return False
+    starts = sum(line[:1].isupper() or line[:1].isdigit() or line[:1] in "\"“(" for line in lines)
+    open_ends = sum(not _ends_sentence(line) and not line.endswith(",") for line in lines)
+    mean = sum(map(len, lines)) / len(lines)
+    return starts >= ROWS_SHARE * len(lines) and open_ends >= ROWS_SHARE * len(lines) and mean <= ROW_MAX_MEAN_CHARS
+
+
 def _unwrap(block: str) -> list[str]:
-    """Join hard-wrapped lines; keep list items on lines of their own."""
+    """Join hard-wrapped lines; keep list items, and the rows of a list or table, on lines of their own."""
+    raw_lines = [raw.strip() for raw in block.split("\n") if raw.strip()]
+    lines = [re.sub(r" {2,}", " ", line) for line in raw_lines]
+    if _is_rows(raw_lines):
+        return lines
     out: list[str] = []
-    for raw in block.split("\n"):
-        line = re.sub(r" {2,}", " ", raw.strip())
-        if not line:
-            continue
+    for line in lines:
         if out and not _LIST_ITEM.match(line):
             prev = out[-1]
             if re.search(r"[A-Za-z]-$", prev) and line[:1].islower():

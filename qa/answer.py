@@ -19,6 +19,7 @@ import numpy as np
 from corpus.document import Document
 from index.lexical import tokenize
 from index.store import IndexData, Span
+from qa.lookup import matching_rows, on_row, row_values
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question
 from qa.records import NO_ANSWER, Citation, Hit, Quote
 
@@ -106,8 +107,9 @@ class ExtractiveAnswerer:
         top, low = max((h.score for h in hits), default=0.0), min((h.score for h in hits), default=0.0)
         for hit in hits:
             passage = (hit.score - low) / (top - low) if top > low else 1.0  # min-max over the retrieved
+            doc_text = self.index.documents[hit.chunk.doc_id].text
             for row, (s, e) in self.index.chunk_sentences(hit.chunk):
-                start, text = _strip_marker(s, self.index.documents[hit.chunk.doc_id].text[s:e])
+                start, text = _strip_marker(s, doc_text[s:e])
                 if (hit.chunk.doc_id, start) in seen or len(text.split()) < 3:
                     continue
                 seen.add((hit.chunk.doc_id, start))
@@ -122,7 +124,7 @@ class ExtractiveAnswerer:
                     + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * _kind_match(question.expects, text)
                     + (LEAD_BONUS if question.expects == LIST and _introduces(text, question.terms) else 0.0)
                     + WEIGHTS["passage"] * passage
-                    - _penalty(text, hit)
+                    - _penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
                 )
                 out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
         out.sort(key=lambda c: -c.score)
@@ -137,6 +139,9 @@ class ExtractiveAnswerer:
         best = ranked[:FOCUS_DEPTH]
         if confidence < ABSTAIN_BELOW or not self._mentions_focus(question, best) or not self._holds_kind(question, best):
             return Extract(NO_ANSWER, (), confidence, True)
+        rows = self._rows(question, ranked)
+        if rows:
+            return _compose(rows, confidence)  # "Which signatories are based in Botswana?": the rows that say so
         chosen = self._choose(question, ranked)
         lead = next((c for c in chosen if question.expects == LIST and _introduces(c.text, question.terms)), None)
         if lead is not None:
@@ -146,6 +151,18 @@ class ExtractiveAnswerer:
         quoted = self._with_follow_ups(self._with_list_items(chosen))
         retrieved = {h.chunk.chunk_id: h for h in hits}  # a neighbour passage reached from a quote keeps its own score
         return _compose([replace(c, hit=retrieved.get(c.hit.chunk.chunk_id, c.hit)) for c in quoted], confidence)
+
+    def _rows(self, question: Question, ranked: list[Candidate]) -> list[Candidate]:
+        """The rows of a list or table that end with a name the question asks about, from the first
+        retrieved document that has any."""
+        values = row_values(question.text)
+        for doc_id in dict.fromkeys(c.hit.chunk.doc_id for c in ranked) if values else ():
+            spans = matching_rows(self.index.documents[doc_id].text, self.index.sentences[doc_id], values, question.terms)
+            lead = next(c for c in ranked if c.hit.chunk.doc_id == doc_id)
+            items = [item for item in (self._item(lead, s, e) for s, e in spans) if item is not None]
+            if items:
+                return items
+        return []
 
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""
@@ -346,13 +363,17 @@ def _strip_marker(start: int, text: str) -> tuple[int, str]:
     return start, text
 
 
-def _penalty(text: str, hit: Hit) -> float:
-    """Sentences that rarely answer anything: titles, fragments, references, back matter."""
+def _penalty(text: str, hit: Hit, row: bool) -> float:
+    """Sentences that rarely answer anything: titles, fragments, references, back matter.
+
+    A `row` of a list or table ("Nickel (Indonesia) Deforestation, Pollution") is no title when a
+    list or a name is asked for.
+    """
     penalty = 0.0
     words = len(text.split())
     if words < 6:
         penalty += 0.05
-    if not _TERMINAL.search(text) and words < 16:
+    if not _TERMINAL.search(text) and words < 16 and not row:
         penalty += 0.12  # a title or a label, not a statement
     if _CITATION_LIKE.search(text) or any(_BACK_MATTER.match(s) for s in hit.chunk.section):
         penalty += 0.2
@@ -360,9 +381,16 @@ def _penalty(text: str, hit: Hit) -> float:
 
 
 def _introduces(text: str, terms: tuple[str, ...]) -> bool:
-    """Whether `text` introduces a list of something the question names ("... the following principles:")."""
+    """Whether `text` introduces a list of something the question names ("... the following principles:").
+
+    When the lead-in names what it lists ("the following recommendations"), that must be it.
+    """
     lead = _LEAD_IN.search(text)
-    return bool(lead) and bool(set(tokenize([lead.group(0)])[0]) & set(terms))
+    if not lead:
+        return False
+    listed = re.search(rf"\b{_ENUMERABLE}\b", lead.group(0), re.I)
+    named = lead.group(0)[:listed.end()] if listed else lead.group(0)
+    return bool(set(tokenize([named])[0]) & set(terms))
 
 
 def _kind_match(expects: str, text: str) -> float:

@@ -64,6 +64,19 @@ def test_a_list_question_brings_the_list_items(assistant):
         assert item in answer.text
 
 
+def test_a_which_in_question_quotes_every_row_of_the_list_that_ends_with_the_name(assistant):
+    letter = assistant.documents["civil-society-letter-hleag-2025"].text
+    nigerian = [line for line in letter.split("\n") if line.endswith(" Nigeria") and len(line.split()) < 16]
+    assert len(nigerian) >= 2
+    answer = assistant.ask("Which signatories are based in Nigeria?")
+    assert [sentence for sentence, _ in _sentences_with_markers(answer.text)] == nigerian
+
+
+def test_rows_of_a_list_of_something_else_do_not_answer(assistant):
+    answer = assistant.ask("Which minerals are mined in Indonesia?")  # the letter lists organisations in Indonesia
+    assert "Indonesia Indonesia" not in answer.text and "LBH ANGSANA" not in answer.text
+
+
 def test_list_items_follow_their_lead_in_in_document_order(assistant):
     # "First, ..." also scores well on its own; it still stands first under its lead-in
     answer = assistant.ask("What does the Alliance recommend to the Human Rights Council?")

@@ -202,3 +202,46 @@ def test_normalise_inline_drops_markup_and_invisible_characters():
 def test_rules_and_single_emphasis_removed():
     cleaned = clean_text("Intro paragraph *with emphasis* here.\n\n---\n\nAfter the rule.")
     assert cleaned.text == "Intro paragraph with emphasis here.\n\nAfter the rule."
+
+
+# --- rows of lists and tables --------------------------------------------------
+
+
+def test_rows_of_a_list_without_markers_stay_on_their_lines():
+    text = (
+        "Signatory organisations\n\n"
+        "AbibiNsroma Foundation Ghana\n"
+        "Accountability Accelerator\u00a0 United Kingdom\n"
+        "African Coalition on Green Growth\u00a0 Botswana\u00a0\n"
+        "ALAMIN Philippines\n"
+    )
+    lines = clean_text(text).text.split("\n\n")[1].split("\n")
+    assert lines == [
+        "AbibiNsroma Foundation Ghana",
+        "Accountability Accelerator United Kingdom",
+        "African Coalition on Green Growth Botswana",
+        "ALAMIN Philippines",
+    ]
+
+
+def test_rows_of_a_tab_separated_table_stay_on_their_lines():
+    text = "Mineral\tUpstream Challenges\tDownstream Challenges\nCobalt (DRC)\tChild labor, Corruption\tReputational risks\n"
+    assert clean_text(text).text == "Mineral Upstream Challenges Downstream Challenges\nCobalt (DRC) Child labor, Corruption Reputational risks"
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The Panel recommended the establishment of a multi-stakeholder\nHigh-Level Expert Advisory Group under UN auspices to implement\nkey components of the proposed actionable recommendations.",
+        "Short lines.  Two spaces after\neach full stop.  Still one\nparagraph of prose.",
+        "Green mining\nRequires consent\nAnd benefit-sharing.",  # too few open-ended rows
+    ],
+)
+def test_wrapped_prose_is_still_one_paragraph(paragraph):
+    assert "\n" not in clean_text(paragraph).text
+
+
+def test_the_seed_signatory_list_keeps_one_organisation_a_line(seed_docs):
+    text = seed_docs["civil-society-letter-hleag-2025"].text
+    assert "\nAfrican Coalition on Green Growth Botswana\n" in text
+    assert "\nSouthern Africa Climate Change Network Botswana\n" in text

@@ -14,12 +14,13 @@ pytestmark = pytest.mark.model
 
 GATES = [
     "hit@5=0.91",  # hybrid; measured 0.929
-    "hit@1=0.67",  # measured 0.690
+    "hit@1=0.67",  # measured 0.691
     "ndcg@10=0.80",  # measured 0.818
     "lexical.hit@5=0.84",  # measured 0.857
-    "dense.hit@5=0.80",  # measured 0.821
-    "fact_recall=0.79",  # measured 0.816
-    "fact_hit=0.78",  # measured 0.798: every fact of the question in the answer
+    "dense.hit@5=0.78",  # measured 0.798 (0.821 before table rows kept their lines moved two passages from 5th to 6th; dense nDCG rose 0.665 -> 0.675)
+    "dense.ndcg@10=0.66",  # measured 0.675
+    "fact_recall=0.81",  # measured 0.827
+    "fact_hit=0.80",  # measured 0.809: every fact of the question in the answer
     "abstention_recall=0.92",  # measured 0.929: all 7 off-topic and 6 of 7 in-domain unanswerable
     "abstention_precision=1.0",
     "false_abstention=0.02",  # a maximum; measured 0.000
