@@ -22,7 +22,7 @@ _META = frozenset(tokenize([META_WORDS])[0])
 
 DATE, NUMBER, COUNTRY, WHO, LIST, OTHER = "date", "number", "country", "who", "list", "other"
 _PATTERNS = (
-    (DATE, re.compile(r"(?:^\s*|[,;]\s*|\b(?:and|or|since|by|until)\s+)when\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month)\b|\bhow long ago\b", re.I)),
+    (DATE, re.compile(r"(?:^\s*|[,;]\s*|\b(?:and|or|since|by|until)\s+)when\b|\bwhat (?:years?|dates?|months?|days?)\b|\bwhich (?:years?|dates?|months?)\b|\bhow long ago\b", re.I)),
     (NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|percent|share|proportion|number|amount)\b|\bhow large\b", re.I)),
     (COUNTRY, re.compile(r"\b(?:which|what) (?:\w+ )?(?:countr(?:y|ies)|nations?|governments|member states)\b", re.I)),
     (WHO, re.compile(r"^\s*who\b|\bwhich (?:organi[sz]ation|body|agency|institution|person|company|group|ngo|university)\b|\bwhat (?:organi[sz]ation|body|agency|institution)\b|\bwho (?:is|was|are|were)\b", re.I)),

@@ -18,6 +18,8 @@ import pytest
         ("How many countries are IGF members?", NUMBER),
         ("By when was the HLEAG meant to start?", DATE),
         ("Where and when did UNEA-4 take place?", DATE),
+        ("Which dates did the session run?", DATE),
+        ("In which years was the guidance revised?", DATE),
         # "when" joining two clauses asks for no date
         ("What happens inside governments when mining rules are not joined up?", OTHER),
     ],
