@@ -7,7 +7,6 @@ and nothing is cited.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
@@ -19,6 +18,7 @@ import numpy as np
 from corpus.document import Document
 from index.lexical import tokenize
 from index.store import IndexData, Span
+from qa.kinds import has_count, kind_match
 from qa.lookup import matching_rows, on_row, row_values
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question
 from qa.records import NO_ANSWER, Citation, Hit, Quote
@@ -34,10 +34,6 @@ REDUNDANT = 0.88  # cosine above which a further sentence repeats one already ch
 WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.1}  # passage: its rank among the retrieved
 
 _LIST_MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
-_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)s?\b")  # 2014, the 1990s
-_MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b")
-_NUMBER_WORDS = "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion"
-_NUMBER = re.compile(rf"\d|\b(?:one|{_NUMBER_WORDS}|percent|dozen)\b", re.I)
 _ENUMERABLE = r"(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)"
 _LEAD_IN = re.compile(
     r"(?::|\bfollowing(?:\s+\w+){0,2}|\bas follows|\binclud(?:e|es|ing))\s*$"
@@ -58,10 +54,6 @@ _FOLLOW_UP = re.compile(
 _ORDINAL = re.compile(r"^(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 4}
 _COUNTED = re.compile(rf"\b(two|three|four|five|six|several)\s+(?:\w+\s+)?{_ENUMERABLE}\b[^.:]*\.\s*$", re.I)
-_COUNT = re.compile(  # a count, not a year: "76 countries", "over 6,000", "twelve"
-    rf"(?<![\d.,])(?!(?:1[89]|20)\d\d\b)\d[\d,.]*|\b(?:{_NUMBER_WORDS}|dozens?)\b", re.I
-)
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w&-]+)+|\b[A-Z]{2,}\b")
 
 
 @dataclass(frozen=True)
@@ -121,7 +113,7 @@ class ExtractiveAnswerer:
                 score = (
                     WEIGHTS["cosine"] * cosine
                     + WEIGHTS["coverage"] * coverage
-                    + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * _kind_match(question.expects, text)
+                    + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * kind_match(question.expects, text)
                     + (LEAD_BONUS if question.expects == LIST and _introduces(text, question.terms) else 0.0)
                     + WEIGHTS["passage"] * passage
                     - _penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
@@ -175,9 +167,9 @@ class ExtractiveAnswerer:
         a count in a sentence that names complaints.
         """
         if question.expects in (COUNTRY, DATE):
-            return any(_kind_match(question.expects, c.text) for c in best)
+            return any(kind_match(question.expects, c.text) for c in best)
         if question.expects == NUMBER and question.focus:
-            return any(set(question.focus) & self._terms[c.row] and _COUNT.search(c.text) for c in best)
+            return any(set(question.focus) & self._terms[c.row] and has_count(c.text) for c in best)
         return True
 
     def _one_per_part(self, question: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
@@ -192,7 +184,7 @@ class ExtractiveAnswerer:
 
             def fit(c: Candidate) -> float:
                 covered = sum(w for t, w in terms.items() if t in self._terms[c.row]) / total
-                return covered + 0.5 * _kind_match(part.expects, c.text) + 0.3 * c.score
+                return covered + 0.5 * kind_match(part.expects, c.text) + 0.3 * c.score
 
             taken = {(c.hit.chunk.doc_id, c.start) for c in chosen + added}
             best = max((c for c in ranked if (c.hit.chunk.doc_id, c.start) not in taken), key=fit, default=None)
@@ -391,34 +383,6 @@ def _introduces(text: str, terms: tuple[str, ...]) -> bool:
     listed = re.search(rf"\b{_ENUMERABLE}\b", lead.group(0), re.I)
     named = lead.group(0)[:listed.end()] if listed else lead.group(0)
     return bool(set(tokenize([named])[0]) & set(terms))
-
-
-def _kind_match(expects: str, text: str) -> float:
-    if expects == COUNTRY:
-        return 1.0 if _country_names().search(text) else 0.0
-    if expects == DATE:
-        return 1.0 if _YEAR.search(text) or _MONTH.search(text) else 0.0
-    if expects == NUMBER:
-        return 1.0 if _NUMBER.search(text) else 0.0
-    if expects == WHO:
-        return 1.0 if _NAME.search(text) else 0.0
-    if expects == LIST:
-        return 1.0 if text.count(",") + text.count(";") >= 2 else 0.0
-    return 0.0
-
-
-@functools.cache
-def _country_names() -> re.Pattern[str]:
-    """Any country's name ("Kenya", "Viet Nam", "Congo"), from the ISO 3166 list."""
-    import pycountry
-
-    names = {"Russia", "DRC"}
-    for country in pycountry.countries:
-        for field in ("name", "common_name", "official_name"):
-            value = getattr(country, field, None)
-            if value:
-                names.add(value.split(",")[0])
-    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
 
 
 def _compose(chosen: list[Candidate], confidence: float) -> Extract:
