@@ -26,6 +26,7 @@ from qa.records import NO_ANSWER, Citation, Hit, Quote
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
 FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best sentences
 MIN_SENTENCE_SCORE = 0.2  # a sentence added for a named document must score at least this
+ACROSS_KEEP = 0.6  # for "which documents ...?", another document's best sentence must score this share of the best
 MAX_SENTENCES = {LIST: 4}
 DEFAULT_SENTENCES = 2
 CONTEXT_WEIGHT = 0.5  # weight of a later part's pronoun terms ("what tool did *it* develop") against its own
@@ -139,7 +140,11 @@ class ExtractiveAnswerer:
         if lead is not None:
             chosen = [lead]  # "... put forward the following principles:" and its items are the answer
         chosen += self._one_per_part(question, ranked, chosen)
-        chosen += self._one_per_document(named_docs, ranked, chosen)
+        if question.across_documents:  # "Which documents ...?": each retrieved one that answers well enough
+            documents = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
+            chosen += self._one_per_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
+        else:
+            chosen += self._one_per_document(named_docs, ranked, chosen)
         quoted = self._with_follow_ups(self._with_list_items(chosen))
         retrieved = {h.chunk.chunk_id: h for h in hits}  # a neighbour passage reached from a quote keeps its own score
         return _compose([replace(c, hit=retrieved.get(c.hit.chunk.chunk_id, c.hit)) for c in quoted], confidence)
@@ -192,8 +197,11 @@ class ExtractiveAnswerer:
                 added.append(best)
         return added
 
-    def _one_per_document(self, named: tuple[str, ...], ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
-        """When the question names two or more documents, each named one contributes its best sentence."""
+    def _one_per_document(
+        self, named: tuple[str, ...], ranked: list[Candidate], chosen: list[Candidate], floor: float = MIN_SENTENCE_SCORE
+    ) -> list[Candidate]:
+        """When the question names two or more documents, each named one contributes its best
+        sentence if it scores at least `floor`."""
         if len(named) < 2:
             return []
         present = {c.hit.chunk.doc_id for c in chosen}
@@ -201,7 +209,7 @@ class ExtractiveAnswerer:
         for doc_id in named:
             if doc_id in present:
                 continue
-            best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and c.score >= MIN_SENTENCE_SCORE), None)
+            best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and c.score >= floor), None)
             if best is not None:
                 added.append(best)
         return added

@@ -52,6 +52,11 @@ ABSTRACT_FOCUS = frozenset(
 _AUXILIARIES = frozenset("has have had is are was were do does did will would can could shall should may might must".split())
 _PRONOUN = re.compile(r"\b(?:it|its|they|their|them|he|she|his|her)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
+_ASKS_DOCUMENTS = re.compile(  # "Which documents identify ...?": the answer names documents
+    r"\b(?:which|what) (?:of the )?(?:documents|reports|texts|sources|papers|publications)\b"
+    r"|\bin which (?:documents|reports|texts|sources)\b",
+    re.I,
+)
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:what|who|when|which|how|where|why|whose)\b)", re.I)
 
 
@@ -63,6 +68,7 @@ class Question:
     parts: tuple["Question", ...] = ()  # "When was X launched, and when revised?" -> its two questions
     focus: tuple[str, ...] = ()  # terms of the thing asked for, which an answer must mention
     context: tuple[str, ...] = ()  # a later part's terms for what its pronoun points at ("it" -> the IGF)
+    across_documents: bool = False  # "Which documents ...?": each document that answers gets a sentence
 
     @classmethod
     def parse(cls, text: str) -> "Question":
@@ -74,12 +80,17 @@ class Question:
                 cls(p, key_terms(p), expected_kind(p), context=named if i and _PRONOUN.search(p) else ())
                 for i, p in enumerate(pieces)
             )
-        return cls(text, key_terms(text), expected_kind(text), parts, focus_terms(text))
+        return cls(text, key_terms(text), expected_kind(text), parts, focus_terms(text), across_documents=asks_documents(text))
 
 
 def _names(text: str) -> tuple[str, ...]:
     """Terms of the capitalised names in `text` after its first word ("How many ... the IGF" -> igf)."""
     return key_terms(" ".join(_CAPITALISED.findall(text.split(maxsplit=1)[1] if " " in text.strip() else "")))
+
+
+def asks_documents(text: str) -> bool:
+    """Whether the question asks which documents say something ("Which reports mention ...?")."""
+    return bool(_ASKS_DOCUMENTS.search(text))
 
 
 def check_question(text: str) -> str:

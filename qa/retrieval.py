@@ -23,7 +23,7 @@ import numpy as np
 
 from index.lexical import tokenize
 from index.store import IndexData
-from qa.question import key_terms
+from qa.question import asks_documents, key_terms
 from qa.records import MODES, Hit
 
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
@@ -155,6 +155,8 @@ class Retriever:
             raise ValueError(f"k must be at least 1, not {k}")
         ranked = self.rank(question, query, mode, doc_ids)
         named = () if doc_ids else ranked.named
+        if not doc_ids and asks_documents(question):  # "Which documents ...?": the best passage of each
+            named = tuple(dict.fromkeys(self.index.chunks[int(r)].doc_id for r in ranked.rows))[:k]
         rows: list[int] = []
         for row in map(int, ranked.rows):
             if len(rows) == k:

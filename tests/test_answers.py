@@ -77,6 +77,15 @@ def test_rows_of_a_list_of_something_else_do_not_answer(assistant):
     assert "Indonesia Indonesia" not in answer.text and "LBH ANGSANA" not in answer.text
 
 
+def test_a_which_documents_question_draws_on_several_documents(assistant):
+    question = "Which documents identify fragmentation or poor coordination as a problem in minerals governance, and how?"
+    answer = assistant.ask(question)
+    retrieved = [h.chunk.doc_id for h in answer.retrieved]
+    assert len(set(retrieved)) == min(len(retrieved), len(assistant.documents))  # the best passage of each
+    assert len({c.chunk.doc_id for c in answer.citations}) >= 2
+    assert "fragmentation" in answer.text
+
+
 def test_list_items_follow_their_lead_in_in_document_order(assistant):
     # "First, ..." also scores well on its own; it still stands first under its lead-in
     answer = assistant.ask("What does the Alliance recommend to the Human Rights Council?")

@@ -67,3 +67,17 @@ def test_check_question():
     assert check_question("  What   is CCCMC? ") == "What is CCCMC?"
     with pytest.raises(InvalidQuestion):
         check_question("\n\t ")
+
+
+@pytest.mark.parametrize(
+    "text, across",
+    [
+        ("Which documents identify fragmentation as a problem?", True),
+        ("In which reports is child labour mentioned?", True),
+        ("What sources discuss benefit-sharing?", True),
+        ("Which principles does the letter name?", False),
+        ("What does the report say about cobalt?", False),
+    ],
+)
+def test_which_documents_questions_want_each_document(text, across):
+    assert Question.parse(text).across_documents is across
