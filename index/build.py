@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -84,7 +84,10 @@ def build_index(
         removed_docs = old_docs - {doc.doc_id for doc in loaded.documents}
         removed = sum(previous.manifest.documents[d].chunks for d in removed_docs) if previous else 0
         chunks = [c for p in parts for c in p.chunks]
-        written = embedded > 0 or bool(removed_docs) or previous is None or _metadata_changed(parts, previous)
+        written = (
+            embedded > 0 or bool(removed_docs) or previous is None or _metadata_changed(parts, previous)
+            or previous.manifest.config.lexical != config.lexical
+        )
         if written:
             _write(index_dir, corpus_dir, parts, config, time.perf_counter() - started)
         else:  # nothing to write, but still clear what a killed build left behind
@@ -113,6 +116,9 @@ def _previous(index_dir: Path, config: IndexConfig, force: bool) -> tuple[IndexD
     try:
         return load_index(index_dir, config), []
     except IndexMismatch as exc:
+        lexical_only = _lexical_changed(index_dir, config)
+        if lexical_only is not None:  # vectors stay good; the BM25 index is rebuilt from the chunks anyway
+            return lexical_only, [f"rebuilding the lexical index: {exc.reason}"]
         return None, [f"re-embedding every document: {exc.reason}"]
     except IndexError_ as exc:
         if (index_dir / "CURRENT").exists():
@@ -157,6 +163,14 @@ def _embed_missing(parts: list[_Part], encoder: TextEncoder, config: IndexConfig
             p.sentence_vectors = sentence_vectors[row:row + len(p.sentences)]
             row += len(p.sentences)
     return len(texts)
+
+
+def _lexical_changed(index_dir: Path, config: IndexConfig) -> IndexData | None:
+    """The previous index when only its lexical settings differ from `config`, else None."""
+    try:
+        return load_index(index_dir, replace(config, lexical=read_manifest(index_dir).config.lexical))
+    except IndexError_:
+        return None
 
 
 def _metadata_changed(parts: list[_Part], previous: IndexData) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-LEXICAL_SETTINGS = {"library": "bm25s", "stemmer": "english", "stopwords": "en", "method": "lucene"}
+LEXICAL_SETTINGS = {"library": "bm25s", "stemmer": "english", "stopwords": "en", "method": "lucene", "spelling": "american"}
 
 
 @lru_cache(maxsize=1)
@@ -27,15 +27,58 @@ def _stopwords() -> frozenset[str]:
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
+# British spellings are folded into American ones before stemming, so that "labour" finds
+# "labor", "organisation" "organization" and "tumour" "tumor": UN documents and US reports mix them.
+_ISE = re.compile(r"^(\w{3,}?)(is|ys)(e|es|ed|ing|ation|ations|er|ers)$")  # organise, analysed
+_ISE_KEPT = frozenset(  # words whose -ise is English on both sides of the Atlantic
+    "advis revis devis supervis televis compris compromis enterpris exercis expertis franchis merchandis "
+    "premis promis surpris precis concis paradis treatis chemis demis despis disguis improvis incis excis "
+    "appris repris prais cruis bruis advertis chastis circumcis otherwis likewis clockwis anticlockwis "
+    "noncompris".split()
+)
+_OUR = re.compile(
+    r"^(lab|col|fav|hon|behavi|neighb|harb|vap|rum|hum|endeav|vig|sav|od|arm|tum|parl|val|flav|clam|cand|rig|splend|savi)"
+    r"our(\w*)$"
+)
+_RE = re.compile(r"^(cent|met|lit|fib|theat|calib|somb|spect|sab|meag|lust)re(s|d)?$")  # centre, metres
+_DOUBLE_L = re.compile(
+    r"^(panel|travel|model|label|cancel|fuel|counsel|signal|channel|level|tunnel|funnel|marshal|total|equal|jewel"
+    r"|dial|duel|rival|shovel|spiral|quarrel)l(ed|ing|er|ers|or|ors|ist|ists)$"
+)
+_BRITISH_PARTS = (  # inside a word: haemoglobin, paediatric, oesophageal, anaemia, foetal
+    ("haem", "hem"), ("aemi", "emi"), ("paed", "ped"), ("oesoph", "esoph"), ("oestr", "estr"), ("foet", "fet"),
+    ("aetiol", "etiol"), ("anaesth", "anesth"), ("oedem", "edem"), ("diarrhoe", "diarrhe"), ("coeliac", "celiac"),
+    ("gynaec", "gynec"), ("ischaem", "ischem"), ("programme", "program"),
+)
+_BRITISH_WORDS = {"defence": "defense", "offence": "offense", "licence": "license", "pretence": "pretense",
+                  "catalogue": "catalog", "catalogues": "catalogs", "grey": "gray", "ageing": "aging"}
+
+
+@lru_cache(maxsize=65536)
+def american(word: str) -> str:
+    """The American spelling of a lower-cased British word ("organisation" -> "organization")."""
+    if word in _BRITISH_WORDS:
+        return _BRITISH_WORDS[word]
+    ise = _ISE.match(word)
+    if ise and ise.group(1) + ise.group(2) not in _ISE_KEPT:
+        return ise.group(1) + ("iz" if ise.group(2) == "is" else "yz") + ise.group(3)
+    word = _OUR.sub(r"\1or\2", word)
+    word = _RE.sub(lambda m: m.group(1) + "er" + {"": "", "s": "s", "d": "ed"}[m.group(2) or ""], word)
+    word = _DOUBLE_L.sub(r"\1\2", word)
+    for british, us in _BRITISH_PARTS:
+        if british in word:
+            word = word.replace(british, us)
+    return word
+
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased words of two or more characters, English stop words removed, stemmed.
+    """Lower-cased words of two or more characters, English stop words removed, in American spelling, stemmed.
 
     The same rule as `bm25s.tokenize(..., stopwords="en", stemmer=...)`, without its
     per-call overhead, so that indexing and querying always agree.
     """
     stop, stem = _stopwords(), _stemmer().stemWord
-    return [[stem(w) for w in _TOKEN.findall(text.lower()) if w not in stop] for text in texts]
+    return [[stem(american(w)) for w in _TOKEN.findall(text.lower()) if w not in stop] for text in texts]
 
 
 class LexicalIndex:

@@ -23,6 +23,7 @@ class IndexConfig:
     chunker: ChunkerSettings = ChunkerSettings()
     sentences: bool = True  # sentence embeddings for extractive answers
     format_version: int = FORMAT_VERSION
+    lexical: dict = field(default_factory=lambda: dict(LEXICAL_SETTINGS))  # how BM25 tokens are made
 
     def as_dict(self) -> dict:
         return {
@@ -30,7 +31,7 @@ class IndexConfig:
             "model": asdict(self.model),
             "chunker": self.chunker.as_dict(),
             "tokenizer": self.chunker.tokenizer,
-            "lexical": LEXICAL_SETTINGS,
+            "lexical": self.lexical,
             "sentences": self.sentences,
         }
 
@@ -77,6 +78,7 @@ class Manifest:
                 chunker=ChunkerSettings(**{"version": 1, **data["chunker"]}),  # v1 manifests lack it
                 sentences=bool(data["sentences"]),
                 format_version=int(data["format_version"]),
+                lexical=dict(data.get("lexical", {})),
             )
             return cls(
                 config=config,
@@ -109,6 +111,10 @@ def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> 
         raise IndexMismatch(
             f"index at {where} was built with chunker settings {got.chunker.as_dict()}, this program uses {expected.chunker.as_dict()}",
             where,
+        )
+    if got.lexical != expected.lexical:
+        raise IndexMismatch(
+            f"index at {where} was built with lexical settings {got.lexical}, this program uses {expected.lexical}", where
         )
     if expected.sentences and not got.sentences:
         raise IndexMismatch(f"index at {where} has no sentence embeddings, which answers need", where)

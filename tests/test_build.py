@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import fcntl
 import json
 from datetime import datetime
@@ -468,3 +470,15 @@ def test_index_from_an_older_chunking_algorithm_is_refused(built, corpus, index)
     older = IndexConfig(model=FAKE_INFO, chunker=ChunkerSettings(48, 8, version=ALGORITHM_VERSION - 1))
     with pytest.raises(IndexMismatch, match="qa index build"):
         load_index(index, older)
+
+
+def test_changed_lexical_settings_refuse_loading_and_rebuild_only_the_lexical_index(built, corpus, index):
+    older = replace(CONFIG, lexical={"library": "bm25s", "stemmer": "english", "stopwords": "en", "method": "lucene"})
+    build(corpus, index, config=older)  # an index from before British spellings were folded
+    with pytest.raises(IndexMismatch, match="lexical settings"):
+        load_index(index, CONFIG)
+    report = build(corpus, index)
+    assert report.written and report.embedded == 0 and report.reused == report.chunks
+    assert any(n.startswith("rebuilding the lexical index") for n in report.notes)
+    assert manifest_json(index)["lexical"]["spelling"] == "american"
+    assert_consistent(index, corpus)
