@@ -156,18 +156,20 @@ def _ends_sentence(text: str) -> bool:
 def _is_rows(lines: list[str]) -> bool:
     """Whether a block's lines are the rows of a list or table, not a wrapped paragraph.
 
-    Rows have cells apart ("Cobalt (DRC)<tab>Child labor"), or are short lines that each start
-    with a capital or a digit and end without a full stop ("African Coalition on Green Growth
-    Botswana"); wrapped prose runs to the margin and starts its lines with whatever word falls there.
+    Rows start with a capital or a digit, and either have cells apart ("Cobalt (DRC)<tab>Child
+    labor") or are short lines that end without a full stop ("African Coalition on Green Growth
+    Botswana"). Wrapped prose starts its lines with whatever word falls there, and runs to the margin.
     """
-    if len(lines) >= 2 and sum(bool(_CELL_GAP.search(line)) for line in lines) >= ROWS_SHARE * len(lines):
-        return True  # cells apart by tabs or runs of spaces
-    if len(lines) < ROWS_MIN_LINES:
+    if len(lines) < 2:
         return False
-    starts = sum(line[:1].isupper() or line[:1].isdigit() or line[:1] in "\"“(" for line in lines)
+    share = ROWS_SHARE * len(lines)
+    if sum(line[:1].isupper() or line[:1].isdigit() or line[:1] in "\"“(" for line in lines) < share:
+        return False
+    if sum(bool(_CELL_GAP.search(line)) for line in lines) >= share:
+        return True  # cells apart by tabs or runs of spaces
     open_ends = sum(not _ends_sentence(line) and not line.endswith(",") for line in lines)
     mean = sum(map(len, lines)) / len(lines)
-    return starts >= ROWS_SHARE * len(lines) and open_ends >= ROWS_SHARE * len(lines) and mean <= ROW_MAX_MEAN_CHARS
+    return len(lines) >= ROWS_MIN_LINES and open_ends >= share and mean <= ROW_MAX_MEAN_CHARS
 
 
 def _unwrap(block: str) -> list[str]:

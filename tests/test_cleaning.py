@@ -245,3 +245,8 @@ def test_the_seed_signatory_list_keeps_one_organisation_a_line(seed_docs):
     text = seed_docs["civil-society-letter-hleag-2025"].text
     assert "\nAfrican Coalition on Green Growth Botswana\n" in text
     assert "\nSouthern Africa Climate Change Network Botswana\n" in text
+
+
+def test_justified_prose_with_runs_of_spaces_is_still_one_paragraph():
+    text = "The  Panel  recommended  the  establishment  of  a\nmulti-stakeholder  group  under  UN  auspices  to\nimplement  key  components  of  the  recommendations."
+    assert clean_text(text).text == "The Panel recommended the establishment of a multi-stakeholder group under UN auspices to implement key components of the recommendations."
