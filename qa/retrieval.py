@@ -31,6 +31,7 @@ DENSE_WEIGHT = 0.55  # share of the dense score in the hybrid fusion (the rest i
 DOC_PRIOR = 0.3  # weight of the author/type match in the hybrid fusion
 TOPIC_SHARE = 0.2  # a word in more of the passages than this is a topic word and names no document
 NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
+DENSE_SLOT = 4  # in hybrid mode the passage closest in meaning ranks no lower than this place (0-based: fifth)
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
 
 
@@ -146,6 +147,7 @@ class Retriever:
                 + (1 - DENSE_WEIGHT) * _minmax(lexical, rows)
                 + DOC_PRIOR * match[self._doc_of_row]
             )
+            scores = _lift_densest(scores, dense, rows)
         order = rows[np.lexsort((-dense[rows], -scores[rows]))]
         return Ranked(order, scores[order], dense, lexical, named)
 
@@ -211,6 +213,21 @@ def _acronyms(text: str) -> list[str]:
         initials = [w if w.isupper() else w[0] for w in words]
         out += ["".join(initials[i:]) for i in range(len(initials) - 2)]  # three letters or more
     return out
+
+
+def _lift_densest(scores: np.ndarray, dense: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`scores` with the densest row's raised to the score of place `DENSE_SLOT` when lower, so that
+    it ranks there (ties go to the denser row): a paraphrased question shares few words with its
+    answer, and BM25 can outvote the best meaning match."""
+    if len(rows) <= DENSE_SLOT:
+        return scores
+    floor = float(np.partition(scores[rows], -(DENSE_SLOT + 1))[-(DENSE_SLOT + 1)])
+    densest = int(rows[int(np.argmax(dense[rows]))])
+    if scores[densest] >= floor:
+        return scores
+    lifted = scores.copy()
+    lifted[densest] = floor
+    return lifted
 
 
 def _minmax(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -13,9 +13,9 @@ from qa import cli
 pytestmark = pytest.mark.model
 
 GATES = [
-    "hit@5=0.91",  # hybrid; measured 0.929
+    "hit@5=0.93",  # hybrid; measured 0.941
     "hit@1=0.67",  # measured 0.691
-    "ndcg@10=0.81",  # measured 0.824
+    "ndcg@10=0.81",  # measured 0.828
     "lexical.hit@5=0.84",  # measured 0.857
     "dense.hit@5=0.78",  # measured 0.798 (0.821 before table rows kept their lines moved two passages from 5th to 6th; dense nDCG rose 0.665 -> 0.675)
     "dense.ndcg@10=0.66",  # measured 0.675
