@@ -12,7 +12,7 @@ import re
 from index.lexical import tokenize
 from index.store import Span
 
-MAX_ROWS = 12  # most rows one answer quotes
+MAX_ROWS = 30  # most rows one answer quotes (a long signatory list can hold 16 from one country)
 ROW_MAX_WORDS = 16  # a longer line is a sentence, not a row
 _ASKS_WHICH = re.compile(r"^\s*(?:which|what|who|list|name)\b", re.I)
 # "... based in Botswana", "... from the United Kingdom": the name a row's last cell must hold
