@@ -14,7 +14,7 @@ class IndexCorrupt(IndexError_):
 
 
 class IndexMismatch(IndexError_):
-    """The index was built with another model, chunker or format version."""
+    """The index was built with another model, chunker, lexical settings or format version."""
 
     def __init__(self, reason: str, where: object):
         super().__init__(f"{reason}; rebuild it with `qa index build --force --index {where}`")

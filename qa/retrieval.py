@@ -158,7 +158,7 @@ class Retriever:
         ranked = self.rank(question, query, mode, doc_ids)
         named = () if doc_ids else ranked.named
         if not doc_ids and asks_documents(question):  # "Which documents ...?": the best passage of each
-            named = tuple(dict.fromkeys(self.index.chunks[int(r)].doc_id for r in ranked.rows))[:k]
+            named = self._leading_documents(ranked, k)
         rows: list[int] = []
         for row in map(int, ranked.rows):
             if len(rows) == k:
@@ -173,6 +173,15 @@ class Retriever:
             Hit(self.index.chunks[r], float(ranked.scores[position[r]]), rank, float(ranked.dense[r]), float(ranked.lexical[r]))
             for rank, r in enumerate(rows, start=1)
         ]
+
+    def _leading_documents(self, ranked: Ranked, k: int) -> tuple[str, ...]:
+        """The first `k` documents to appear in the ranking."""
+        found: dict[str, None] = {}
+        for row in ranked.rows:
+            found.setdefault(self.index.chunks[int(row)].doc_id)
+            if len(found) == k:
+                break
+        return tuple(found)
 
     def _with_each_named(self, ranked: Ranked, rows: list[int], named: tuple[str, ...]) -> list[int]:
         """When a question names several documents, each one's best passage takes a place in the results.
