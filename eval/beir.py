@@ -181,9 +181,4 @@ def benchmark(folder: Path, cache: Path, encoder=None, split: str = DEFAULT_SPLI
 def rank_documents(retriever, question: str, vector, mode: str, documents: int = DOCUMENTS) -> list[str]:
     """Document ids ranked by their best chunk, at most `documents` of them."""
     ranked = retriever.rank(question, vector, mode=mode)  # every (matching) chunk, best first
-    seen: dict[str, None] = {}
-    for row in ranked.rows:
-        seen.setdefault(retriever.index.chunks[int(row)].doc_id)
-        if len(seen) == documents:
-            break
-    return list(seen)
+    return list(retriever.leading_documents(ranked, documents))

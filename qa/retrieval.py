@@ -158,7 +158,7 @@ class Retriever:
         ranked = self.rank(question, query, mode, doc_ids)
         named = () if doc_ids else ranked.named
         if not doc_ids and asks_documents(question):  # "Which documents ...?": the best passage of each
-            named = self._leading_documents(ranked, k)
+            named = self.leading_documents(ranked, k)
         rows: list[int] = []
         for row in map(int, ranked.rows):
             if len(rows) == k:
@@ -174,8 +174,8 @@ class Retriever:
             for rank, r in enumerate(rows, start=1)
         ]
 
-    def _leading_documents(self, ranked: Ranked, k: int) -> tuple[str, ...]:
-        """The first `k` documents to appear in the ranking."""
+    def leading_documents(self, ranked: Ranked, k: int) -> tuple[str, ...]:
+        """The first `k` documents to appear in the ranking: documents ranked by their best chunk."""
         found: dict[str, None] = {}
         for row in ranked.rows:
             found.setdefault(self.index.chunks[int(row)].doc_id)
