@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -134,7 +134,7 @@ class ExtractiveAnswerer:
             return Extract(NO_ANSWER, (), confidence, True)
         rows = self._rows(question, ranked)
         if rows:
-            return _compose(rows, confidence)  # "Which signatories are based in Botswana?": the rows that say so
+            return _compose(rows, confidence, hits)  # "Which signatories are based in Botswana?": the rows that say so
         chosen = self._choose(question, ranked)
         lead = next((c for c in chosen if question.expects == LIST and _introduces(c.text, question.terms)), None)
         if lead is not None:
@@ -145,9 +145,7 @@ class ExtractiveAnswerer:
             chosen += self._one_per_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
         else:
             chosen += self._one_per_document(named_docs, ranked, chosen)
-        quoted = self._with_follow_ups(self._with_list_items(chosen))
-        retrieved = {h.chunk.chunk_id: h for h in hits}  # a neighbour passage reached from a quote keeps its own score
-        return _compose([replace(c, hit=retrieved.get(c.hit.chunk.chunk_id, c.hit)) for c in quoted], confidence)
+        return _compose(self._with_follow_ups(self._with_list_items(chosen)), confidence, hits)
 
     def _rows(self, question: Question, ranked: list[Candidate]) -> list[Candidate]:
         """The rows of a list or table that end with a name the question asks about, from the first
@@ -393,13 +391,18 @@ def _introduces(text: str, terms: tuple[str, ...]) -> bool:
     return bool(set(tokenize([named])[0]) & set(terms))
 
 
-def _compose(chosen: list[Candidate], confidence: float) -> Extract:
-    """Answer text with a marker after every sentence; citations numbered by first use."""
+def _compose(chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Extract:
+    """Answer text with a marker after every sentence; citations numbered by first use.
+
+    A cited passage that was retrieved carries its own hit (and score), even when it was reached
+    as the neighbour of another passage's quote.
+    """
+    retrieved = {h.chunk.chunk_id: h for h in hits}
     used: dict[str, tuple[Hit, list[Quote]]] = {}
     parts: list[str] = []
     for cand in chosen:
         chunk_id = cand.hit.chunk.chunk_id
-        used.setdefault(chunk_id, (cand.hit, []))[1].append(Quote(cand.text, cand.start, cand.end))
+        used.setdefault(chunk_id, (retrieved.get(chunk_id, cand.hit), []))[1].append(Quote(cand.text, cand.start, cand.end))
         parts.append(f"{cand.text} [{list(used).index(chunk_id) + 1}]")
     citations = tuple(
         Citation(n, hit.chunk, tuple(quotes), hit.score) for n, (hit, quotes) in enumerate(used.values(), start=1)

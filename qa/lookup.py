@@ -34,21 +34,29 @@ def matching_rows(text: str, spans: list[Span], values: list[str], terms: tuple[
     line, "Signatory organisations") holds one of the question's `terms` (signatories).
     """
     rows = [(s, e) for s, e in spans if on_row(text, s, e) and len(text[s:e].split()) <= ROW_MAX_WORDS]
+    headers: dict[int, set[str]] = {}  # per block start: a block holds many rows, its header is read once
+
+    def header(row_start: int) -> set[str]:
+        block = text.rfind("\n\n", 0, row_start)
+        block = 0 if block < 0 else block + 2
+        if block not in headers:
+            headers[block] = _header_terms(text, block)
+        return headers[block]
+
     for value in values:
         wanted = set(terms) - set(tokenize([value])[0])
-        found = [(s, e) for s, e in rows if _ends_with(text[s:e], value) and wanted & _header_terms(text, s)]
+        found = [(s, e) for s, e in rows if _ends_with(text[s:e], value) and wanted & header(s)]
         if found:
             return found[:MAX_ROWS]
     return []
 
 
-def _header_terms(text: str, row_start: int) -> set[str]:
-    """Terms of the paragraph before a row's block and of the block's first line."""
-    block = text.rfind("\n\n", 0, row_start)
-    block = 0 if block < 0 else block + 2
+def _header_terms(text: str, block: int) -> set[str]:
+    """Terms of the paragraph before the block starting at `block` and of the block's first line."""
     before = text.rfind("\n\n", 0, max(0, block - 2))
     before = 0 if before < 0 or block == 0 else before + 2
-    first_line = text[block:text.find("\n", block) if "\n" in text[block:] else len(text)]
+    line_end = text.find("\n", block)
+    first_line = text[block:line_end if line_end >= 0 else len(text)]
     return set(tokenize([text[before:block] + " " + first_line])[0])
 
 

@@ -70,6 +70,9 @@ def test_a_which_in_question_quotes_every_row_of_the_list_that_ends_with_the_nam
     assert len(nigerian) >= 2
     answer = assistant.ask("Which signatories are based in Nigeria?")
     assert [sentence for sentence, _ in _sentences_with_markers(answer.text)] == nigerian
+    retrieved = {h.chunk.chunk_id: h.score for h in answer.retrieved}
+    for citation in answer.citations:  # a cited passage that was retrieved shows its own score
+        assert citation.score == retrieved.get(citation.chunk.chunk_id, citation.score)
 
 
 def test_rows_of_a_list_of_something_else_do_not_answer(assistant):
