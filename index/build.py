@@ -60,8 +60,8 @@ class _Part:
 
 
 def passage_text(chunk: Chunk) -> str:
-    """What is embedded and indexed for a chunk: its document title, then its text."""
-    return f"{chunk.title}\n{chunk.text}"
+    """What is embedded and indexed for a chunk: its document title, its context, then its text."""
+    return f"{chunk.title}\n{chunk.context}{chunk.text}"
 
 
 def build_index(

@@ -64,10 +64,10 @@ class IndexData:
     def chunk_vectors(self) -> np.ndarray:
         return self.dense.reconstruct_n(0, self.dense.ntotal) if self.dense.ntotal else np.zeros((0, self.manifest.config.model.dim), np.float32)
 
-    def chunk_sentences(self, chunk: Chunk) -> list[tuple[int, Span]]:
-        """(vector row, span) of the sentences lying wholly inside `chunk`."""
+    def chunk_sentences(self, chunk: Chunk, context: bool = False) -> list[tuple[int, Span]]:
+        """(vector row, span) of the sentences lying wholly inside `chunk` (with its context, when asked)."""
         spans = self.sentences.get(chunk.doc_id, [])
-        first = bisect_left(spans, (chunk.start, -1))
+        first = bisect_left(spans, (chunk.context_start if context else chunk.start, -1))
         rows = []
         for k in range(first, len(spans)):
             s, e = spans[k]
@@ -222,6 +222,7 @@ def _chunk_to_json(chunk: Chunk) -> dict:
     return {
         "chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, "title": chunk.title, "start": chunk.start,
         "end": chunk.end, "section": list(chunk.section), "page": chunk.page, "text": chunk.text,
+        "context": chunk.context,
     }
 
 
@@ -229,4 +230,5 @@ def _chunk_from_json(data: dict) -> Chunk:
     return Chunk(
         chunk_id=data["chunk_id"], doc_id=data["doc_id"], title=data["title"], text=data["text"],
         start=data["start"], end=data["end"], section=tuple(data["section"]), page=data["page"],
+        context=data.get("context", ""),
     )

@@ -73,7 +73,7 @@ class Retriever:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         rows, owner = [], []
         for i, chunk in enumerate(self.index.chunks):
-            for row, _ in self.index.chunk_sentences(chunk):
+            for row, _ in self.index.chunk_sentences(chunk, context=True):
                 rows.append(row)
                 owner.append(i)
         return np.array(rows, dtype=np.int64), np.array(owner, dtype=np.int64)

@@ -50,6 +50,21 @@ def build(corpus: Path, index: Path, encoder: FakeEncoder | None = None, config:
     return build_index(corpus, index, encoder or FakeEncoder(), config, **kw)
 
 
+def test_a_passage_cut_mid_paragraph_is_embedded_with_the_end_of_the_previous_one(tmp_path):
+    paragraph = " ".join(f"Cobalt case {n} ends." for n in range(60))
+    config = IndexConfig(model=FAKE_INFO, chunker=ChunkerSettings(chunk_tokens=48, overlap_tokens=12))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "long.txt").write_text(paragraph + "\n", encoding="utf-8")
+    build(corpus, tmp_path / "index", config=config)
+    data = assert_consistent(tmp_path / "index", corpus, config)
+    continued = [c for c in data.chunks if c.context]
+    assert continued, "a paragraph longer than one chunk continues with context"
+    for c in continued:
+        assert data.documents[c.doc_id].text[c.context_start:c.start] == c.context
+        assert c.context.startswith("Cobalt case") and not c.text.startswith(c.context)
+
+
 def manifest_json(index: Path) -> dict:
     return json.loads((current_generation(index) / MANIFEST_FILE).read_text())
 
@@ -68,6 +83,7 @@ def assert_consistent(index: Path, corpus: Path, config: IndexConfig = CONFIG):
         assert data.sentences[doc_id] == split_sentences(doc.text)
     assert sorted(data.chunks, key=lambda c: c.chunk_id) == sorted(expected_chunks, key=lambda c: c.chunk_id)
     np.testing.assert_allclose(data.chunk_vectors(), fake.encode([passage_text(c) for c in data.chunks]), atol=1e-6)
+    assert all(passage_text(c) == f"{c.title}\n{c.context}{c.text}" for c in data.chunks)
     for doc_id, spans in data.sentences.items():
         row = data.sentence_rows[doc_id]
         want = fake.encode([data.documents[doc_id].text[s:e] for s, e in spans])

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.chunking import ALGORITHM_VERSION, ChunkerSettings, chunk_document, encoding
+from corpus.chunking import ALGORITHM_VERSION, Chunk, ChunkerSettings, chunk_document, encoding
 from corpus.document import Document, Section
 from corpus.loader import load_corpus
 from corpus.sentences import split_sentences
@@ -110,6 +110,13 @@ def check_chunks(doc: Document, chunks, config: ChunkerSettings, window) -> None
     assert len(set(ids)) == len(ids)
     starts, ends = [c.start for c in chunks], [c.end for c in chunks]
     assert starts == sorted(set(starts)) and ends == sorted(set(ends))
+    # no two chunks overlap; a chunk's context is the text right before it, the end of the previous chunk
+    for prev, nxt in zip(chunks, chunks[1:]):
+        assert prev.end <= nxt.start
+        assert prev.text.endswith(nxt.context)
+    for c in chunks:
+        assert c.context == text[c.context_start:c.start]
+        assert not c.context or config.overlap_tokens > 0
     # the union of [start, end) is [0, len(text))
     covered = 0
     for c in chunks:
@@ -118,9 +125,9 @@ def check_chunks(doc: Document, chunks, config: ChunkerSettings, window) -> None
     assert chunks[0].start == 0 and covered == len(text)
     # budgets: the embedder window always; the token budget unless a single word is over it
     for c in chunks:
-        assert window(c.text), c
-        if len(c.text.split()) > 1:
-            assert tokens(c.text.strip()) <= config.chunk_tokens, c
+        assert window(c.context + c.text), c  # what is embedded
+        if len((c.context + c.text).split()) > 1:
+            assert tokens((c.context + c.text).strip()) <= config.chunk_tokens, c
     # a sentence that fits alone is never split; boundaries fall on sentence boundaries
     sentences = split_sentences(text)
     fits = [tokens(text[s:e]) <= config.chunk_tokens and window(text[s:e]) for s, e in sentences]
@@ -186,15 +193,21 @@ def test_sentence_is_not_split_when_it_fits():
     assert [c.start for c in chunks[1:]] == [c.end for c in chunks[:-1]]
 
 
-def test_overlap_repeats_whole_sentences():
+def test_overlap_is_context_of_whole_sentences_not_text():
     sentences = [f"Sentence {n} is about lithium brine." for n in range(40)]
     doc = Document("d", "T", " ".join(sentences), "d.txt")
     chunks = chunk_document(doc, ChunkerSettings(chunk_tokens=40, overlap_tokens=12))
     assert len(chunks) > 3
     for prev, nxt in zip(chunks, chunks[1:]):
-        assert nxt.start < prev.end  # they overlap
-        assert doc.text[nxt.start:prev.end].strip().endswith("brine.")
+        assert nxt.start == prev.end  # the passages tile the text: none repeats another's sentences
+        assert nxt.context.startswith("Sentence ") and nxt.context.strip().endswith("brine.")
+        assert prev.text.endswith(nxt.context)
         assert nxt.text.startswith("Sentence ")
+
+
+def test_chunk_context_must_lie_inside_the_document():
+    with pytest.raises(ValueError, match="context must not reach before the document's start"):
+        Chunk("d#0000", "d", "T", "text", 2, 6, context="abc")
 
 
 def test_overlap_never_yields_a_chunk_inside_the_previous_one():
