@@ -59,9 +59,15 @@ class Retriever:
         self._sentence_rows, self._sentence_owner = self._sentence_map()
         # Author and type only: titles are already part of every passage's text and embedding.
         authors = [set(tokenize([f"{d.author} {' '.join(_acronyms(d.author))}"])[0]) for d in index.documents.values()]
-        topic = self._topic_words(set().union(*authors))
-        self._meta = [(a - topic) | set(tokenize([d.doc_type])[0]) for a, d in zip(authors, index.documents.values())]
+        types = [set(tokenize([d.doc_type])[0]) for d in index.documents.values()]
+        topic = self._topic_words(set().union(*authors, *types))
+        self._meta = [(a - topic) | t for a, t in zip(authors, types)]
         self._meta_df = Counter(t for meta in self._meta for t in meta)  # documents whose author or type holds t
+        # Naming a document takes its type's head noun ("the letter", "the initiative") or another word
+        # of its type or author, capitalised for an author ("the Alliance"), that is no topic word:
+        # "the UN" or "an advisory group" name no document.
+        heads = [set(tokenize([d.doc_type.split()[-1]])[0]) if d.doc_type.strip() else set() for d in index.documents.values()]
+        self._naming = [(a - topic, (t - topic) | h) for a, t, h in zip(authors, types, heads)]
 
     def _topic_words(self, terms: set[str]) -> set[str]:
         """Those of `terms` found in more than `TOPIC_SHARE` of the passages ("green", "mining"): they name no document."""
@@ -112,11 +118,17 @@ class Retriever:
 
     def named_documents(self, question: str) -> tuple[str, ...]:
         """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
-        return self._named(self._document_match(question))
-
-    def _named(self, match: np.ndarray) -> tuple[str, ...]:
+        terms = set(tokenize([question])[0])
+        capitalised = set(tokenize([" ".join(_CAPITALISED.findall(question))])[0])
+        n = len(self._meta)
+        weights = np.array(
+            [sum(math.log(1 + n / self._meta_df[t]) for t in (capitalised & author) | (terms & kind))
+             for author, kind in self._naming],
+            dtype=np.float32,
+        )
+        top = float(weights.max()) if len(weights) else 0.0
         ids = list(self.index.documents)
-        return tuple(ids[i] for i in np.flatnonzero(match >= NAMED_SHARE))
+        return tuple(ids[i] for i in np.flatnonzero(weights >= NAMED_SHARE * top)) if top > 0 else ()
 
     def _lexical_terms(self, question: str, named: tuple[str, ...]) -> tuple[str, ...]:
         """The question's key terms; "who wrote the Wilson report?" adds the named document's author."""
@@ -133,7 +145,7 @@ class Retriever:
         allowed = self.allowed_rows(doc_ids)
         rows = np.arange(len(self.index.chunks)) if allowed is None else allowed
         match = self._document_match(question)
-        named = self._named(match)
+        named = self.named_documents(question)
         dense = self.dense_scores(query) if mode != "lexical" else np.zeros(len(self.index.chunks), np.float32)
         lexical = self.index.lexical.term_scores(self._lexical_terms(question, named)) if mode != "dense" else np.zeros(len(dense), np.float32)
         if mode == "dense":
@@ -210,6 +222,7 @@ class Retriever:
         return float(self.vectors[row] @ self.vectors[other]) >= NEAR_DUPLICATE
 
 
+_CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 _ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
 _NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
 

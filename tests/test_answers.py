@@ -228,6 +228,23 @@ def test_who_wrote_a_named_document_finds_the_passage_about_its_author(assistant
     assert "University of Utah" in answer.text
 
 
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        # "UN" is in a fifth of the passages and "group" is lowercase here: only the letter is named
+        ("How does the letter argue that the new advisory group fits with efforts to streamline the UN?",
+         ("civil-society-letter-hleag-2025",)),
+        ("What do the HRC statement and the civil society letter each say about the Panel?",
+         ("civil-society-letter-hleag-2025", "hrc-green-mining-statement-2026")),
+        ("What does the Alliance ask of the initiative?", ("green-mining-trade-initiative", "hrc-green-mining-statement-2026")),
+        ("What is holding up the creation of the UN expert advisory body?", ()),
+        ("Which team won the 2023 NBA championship?", ()),  # "2023" is in an author's line, but names nothing
+    ],
+)
+def test_a_document_is_named_by_its_type_or_its_capitalised_author(assistant, question, named):
+    assert assistant.retriever.named_documents(question) == named
+
+
 def test_a_list_whose_items_are_section_headings_is_answered_by_its_lead_in_and_headings(assistant):
     answer = assistant.ask("What principles does the green mining trade initiative set out?")
     text = answer.text
