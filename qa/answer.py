@@ -44,6 +44,7 @@ _LEAD_IN = re.compile(
 _CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \d|\(\d{4}\)[,.:]|\d{4}\): \d", re.I)
 _BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
+PER_DOCUMENT = 2  # sentences each document named in a "what do X and Y each say" question may give
 LIST_ITEMS = 6  # items taken after a sentence that introduces a list
 LEAD_BONUS = 0.25  # for a list question, a sentence introducing a list of the asked-for thing ("... the following principles:")
 # A sentence that opens like this goes on with the one before it ("It was revised in 2017",
@@ -142,9 +143,9 @@ class ExtractiveAnswerer:
         chosen += self._one_per_part(question, ranked, chosen)
         if question.across_documents:  # "Which documents ...?": each retrieved one that answers well enough
             documents = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
-            chosen += self._one_per_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
+            chosen += self._from_each_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
         else:
-            chosen += self._one_per_document(named_docs, ranked, chosen)
+            chosen += self._from_each_document(named_docs, ranked, chosen)
         return _compose(self._with_follow_ups(self._with_list_items(chosen)), confidence, hits)
 
     def _rows(self, question: Question, ranked: list[Candidate]) -> list[Candidate]:
@@ -195,21 +196,22 @@ class ExtractiveAnswerer:
                 added.append(best)
         return added
 
-    def _one_per_document(
+    def _from_each_document(
         self, named: tuple[str, ...], ranked: list[Candidate], chosen: list[Candidate], floor: float = MIN_SENTENCE_SCORE
     ) -> list[Candidate]:
         """When the question names two or more documents, each named one contributes its best
-        sentence if it scores at least `floor`."""
+        sentence if it scores at least `floor`, and its next best (up to `PER_DOCUMENT`) when that
+        scores `KEEP_RATIO` of its best."""
         if len(named) < 2:
             return []
-        present = {c.hit.chunk.doc_id for c in chosen}
+        taken = {(c.hit.chunk.doc_id, c.start) for c in chosen}
         added = []
         for doc_id in named:
-            if doc_id in present:
+            own = [c for c in ranked if c.hit.chunk.doc_id == doc_id and c.score >= floor]
+            if not own:
                 continue
-            best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and c.score >= floor), None)
-            if best is not None:
-                added.append(best)
+            best = [own[0]] + [c for c in own[1:PER_DOCUMENT] if c.score >= KEEP_RATIO * own[0].score]
+            added += [c for c in best if (doc_id, c.start) not in taken]
         return added
 
     def _with_follow_ups(self, chosen: list[Candidate]) -> list[Candidate]:

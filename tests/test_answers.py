@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import pytest
 
@@ -243,6 +244,16 @@ def test_who_wrote_a_named_document_finds_the_passage_about_its_author(assistant
 )
 def test_a_document_is_named_by_its_type_or_its_capitalised_author(assistant, question, named):
     assert assistant.retriever.named_documents(question) == named
+
+
+def test_each_named_document_may_give_its_two_best_sentences(assistant):
+    answer = assistant.ask(
+        "What do the trade initiative and the Alliance's HRC statement each say about sharing mining benefits with local communities?"
+    )
+    assert "community benefit-sharing mechanisms" in answer.text  # the initiative's best
+    assert "transparent benefit-sharing arrangements" in answer.text  # the statement's second best
+    quotes = Counter(c.chunk.doc_id for c in answer.citations for _ in c.quotes)
+    assert quotes == {"green-mining-trade-initiative": 1, "hrc-green-mining-statement-2026": 2}
 
 
 def test_a_list_whose_items_are_section_headings_is_answered_by_its_lead_in_and_headings(assistant):
