@@ -26,7 +26,7 @@ _PATTERNS = (
     (NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|percent|share|proportion|number|amount)\b|\bhow large\b", re.I)),
     (COUNTRY, re.compile(r"\b(?:which|what) (?:\w+ )?(?:countr(?:y|ies)|nations?|governments|member states)\b", re.I)),
     (WHO, re.compile(r"^\s*who\b|\bwhich (?:organi[sz]ation|body|agency|institution|person|company|group|ngo|university)\b|\bwhat (?:organi[sz]ation|body|agency|institution)\b|\bwho (?:is|was|are|were)\b", re.I)),
-    (LIST, re.compile(r"\blist\b|\bname (?:the|all|some)\b|\bwhat (?:are|were) (?:the|some|its|their)\b|\bwhich (?:\w+ ){0,3}(?:are|were|does|do|did|must|should)\b|\bwhat (?:\w+ ){0,3}(?:does|do|did) .*\b(?:include|includes|identify|list|propose|recommend|call for|urge)\b|\bwhat (?:principles|recommendations|challenges|areas|steps|actions|measures|priorities|commitments|gaps|risks|issues|initiatives|elements|phases|standards|guidelines|minerals)\b", re.I)),
+    (LIST, re.compile(r"\blist\b|\bname (?:the|all|some)\b|\bwhat (?:are|were) (?:the|some|its|their)\b|\bwhich (?:\w+ ){0,3}(?:are|were|does|do|did|must|should)\b|\bwhat (?:\w+ ){0,3}(?:does|do|did) .*\b(?:include|includes|identify|list|propose|recommend|call for|urge)\b|\bwhat (?:\w+ )?\w+s (?:should|must|does|do|did|are|were)\b|\bwhat (?:principles|recommendations|challenges|areas|steps|actions|measures|priorities|commitments|gaps|risks|issues|initiatives|elements|phases|standards|guidelines|minerals)\b", re.I)),
 )
 
 

@@ -13,6 +13,11 @@ import pytest
         ("Who wrote the Wilson report?", WHO),
         ("Which principles must the HLEAG process follow?", LIST),
         ("Why does CCCMC matter?", OTHER),
+        # "what <things> should/do ...": several things are asked for
+        ("What qualities should cooperation under the initiative have?", LIST),
+        ("What practical details do the signatories want written down?", LIST),
+        ("What does the letter ask for?", OTHER),
+        ("What progress was made at UNEA-5?", OTHER),
         ("Which countries have signed the initiative?", COUNTRY),
         ("In which country did UNEA-4 take place?", COUNTRY),
         ("How many countries are IGF members?", NUMBER),
