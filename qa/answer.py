@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.document import Document
 from index.lexical import tokenize
 from index.store import IndexData, Span
 from qa.kinds import has_count, kind_match
+from qa.lists import introduces, is_lead_in, list_items, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question
 from qa.records import NO_ANSWER, Citation, Hit, Quote
@@ -34,18 +34,11 @@ KEEP_RATIO = 0.75  # a further sentence must score at least this share of the be
 REDUNDANT = 0.88  # cosine above which a further sentence repeats one already chosen
 WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.1}  # passage: its rank among the retrieved
 
-_LIST_MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
-_ENUMERABLE = r"(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)"
-_LEAD_IN = re.compile(
-    r"(?::|\bfollowing(?:\s+\w+){0,2}|\bas follows|\binclud(?:e|es|ing))\s*$"
-    rf"|\b(?:two|three|four|five|six|several|following)\s+(?:\w+\s+)?{_ENUMERABLE}\b[^.]*[.:]?\s*$",
-    re.I,
-)
 _CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \d|\(\d{4}\)[,.:]|\d{4}\): \d", re.I)
 _BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
+
 PER_DOCUMENT = 2  # sentences each document named in a "what do X and Y each say" question may give
-LIST_ITEMS = 6  # items taken after a sentence that introduces a list
 LEAD_BONUS = 0.25  # for a list question, a sentence introducing a list of the asked-for thing ("... the following principles:")
 # A sentence that opens like this goes on with the one before it ("It was revised in 2017",
 # "This could be attributed to ...", "Instead, ..."): an answer that quotes one quotes both.
@@ -53,9 +46,6 @@ RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
 _FOLLOW_UP = re.compile(
     r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)"
 )
-_ORDINAL = re.compile(r"^(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?\b", re.I)
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 4}
-_COUNTED = re.compile(rf"\b(two|three|four|five|six|several)\s+(?:\w+\s+)?{_ENUMERABLE}\b[^.:]*\.\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -103,7 +93,7 @@ class ExtractiveAnswerer:
             passage = (hit.score - low) / (top - low) if top > low else 1.0  # min-max over the retrieved
             doc_text = self.index.documents[hit.chunk.doc_id].text
             for row, (s, e) in self.index.chunk_sentences(hit.chunk):
-                start, text = _strip_marker(s, doc_text[s:e])
+                start, text = strip_marker(s, doc_text[s:e])
                 if (hit.chunk.doc_id, start) in seen or len(text.split()) < 3:
                     continue
                 seen.add((hit.chunk.doc_id, start))
@@ -116,7 +106,7 @@ class ExtractiveAnswerer:
                     WEIGHTS["cosine"] * cosine
                     + WEIGHTS["coverage"] * coverage
                     + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * kind_match(question.expects, text)
-                    + (LEAD_BONUS if question.expects == LIST and _introduces(text, question.terms) else 0.0)
+                    + (LEAD_BONUS if question.expects == LIST and introduces(text, question.terms) else 0.0)
                     + WEIGHTS["passage"] * passage
                     - _penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
                 )
@@ -137,7 +127,7 @@ class ExtractiveAnswerer:
         if rows:
             return _compose(rows, confidence, hits)  # "Which signatories are based in Botswana?": the rows that say so
         chosen = self._choose(question, ranked)
-        lead = next((c for c in chosen if question.expects == LIST and _introduces(c.text, question.terms)), None)
+        lead = next((c for c in chosen if question.expects == LIST and introduces(c.text, question.terms)), None)
         if lead is not None:
             chosen = [lead]  # "... put forward the following principles:" and its items are the answer
         chosen += self._one_per_part(question, ranked, chosen)
@@ -226,7 +216,7 @@ class ExtractiveAnswerer:
             before, after = self._run(cand)
             if len(before) + 1 + len(after) > RUN_LIMIT:
                 before, after = before[-1:], after[:1]
-            return before, ([] if _LEAD_IN.search(cand.text) else after)  # a lead-in's list follows instead
+            return before, ([] if is_lead_in(cand.text) else after)  # a lead-in's list follows instead
 
         return self._expand(chosen, run)
 
@@ -282,47 +272,13 @@ class ExtractiveAnswerer:
 
     def _with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
         """After a sentence that introduces a list ("... the following principles:"), add its items."""
-        return self._expand(chosen, lambda cand: ([], self._list_spans(cand) if _LEAD_IN.search(cand.text) else []))
+        def items(cand: Candidate) -> tuple[list[Span], list[Span]]:
+            if not is_lead_in(cand.text):
+                return [], []
+            doc = self.index.documents[cand.hit.chunk.doc_id]
+            return [], list_items(doc, self.index.sentences[doc.doc_id], cand.text, cand.end)
 
-    def _list_spans(self, lead: Candidate) -> list[Span]:
-        """The items of the list `lead` introduces: lines of their own, or the sentences of its paragraph.
-
-        A counted list ("in three ways.") runs on in its paragraph; when that paragraph marks its
-        items ("First, ...", "Second, ..."), the marked sentences are the items.
-        """
-        doc = self.index.documents[lead.hit.chunk.doc_id]
-        headed = self._headed_items(doc, lead.end)
-        if headed:
-            return headed
-        counted = _COUNTED.search(lead.text)
-        wanted = min(LIST_ITEMS, _COUNTS.get(counted.group(1).lower(), LIST_ITEMS)) if counted else LIST_ITEMS
-        items: list[Span] = []
-        previous_end = lead.end
-        for s, e in self.index.sentences[doc.doc_id]:
-            if s < lead.end:
-                continue
-            gap = doc.text[previous_end:s]
-            if ("\n\n" in gap) if counted else ("\n" not in gap):
-                break  # counted items run on in their paragraph; other lists stand on lines of their own
-            items.append((s, e))
-            previous_end = e
-            if not counted and len(items) >= wanted:
-                break
-        marked = [(s, e) for s, e in items if _ORDINAL.match(doc.text[s:e])]
-        return (marked if len(marked) >= 2 else items)[:wanted]
-
-    def _headed_items(self, doc: Document, after: int) -> list[Span]:
-        """When a list's items are the headings of the sections that follow it, those headings."""
-        following = [sec for sec in doc.sections if sec.start >= after]
-        if not following or doc.text[after:following[0].start].strip():
-            return []  # the next thing after the lead-in is not a heading
-        items = []
-        for sec in following:
-            if sec.level < following[0].level or len(items) == LIST_ITEMS:
-                break
-            if sec.level == following[0].level:
-                items.append((sec.start, sec.start + len(sec.title)))
-        return items
+        return self._expand(chosen, items)
 
     def _item(self, lead: Candidate, s: int, e: int) -> Candidate | None:
         """A sentence near `lead` as a candidate cited to the passage holding it (the lead's, or a neighbour)."""
@@ -334,7 +290,7 @@ class ExtractiveAnswerer:
                 return None
             chunk = holding[0]
         hit = lead.hit if chunk is lead.hit.chunk else Hit(chunk, lead.hit.score, lead.hit.rank, lead.hit.dense, lead.hit.lexical)
-        start, text = _strip_marker(s, self.index.documents[doc_id].text[s:e])
+        start, text = strip_marker(s, self.index.documents[doc_id].text[s:e])
         return Candidate(hit, lead.row, start, start + len(text), text, lead.score, lead.cosine, lead.coverage)
 
     def _choose(self, question: Question, ranked: list[Candidate]) -> list[Candidate]:
@@ -356,13 +312,6 @@ class ExtractiveAnswerer:
         return chosen
 
 
-def _strip_marker(start: int, text: str) -> tuple[int, str]:
-    marker = _LIST_MARKER.match(text)
-    if marker and len(text) > marker.end():
-        return start + marker.end(), text[marker.end():]
-    return start, text
-
-
 def _penalty(text: str, hit: Hit, row: bool) -> float:
     """Sentences that rarely answer anything: titles, fragments, references, back matter.
 
@@ -378,19 +327,6 @@ def _penalty(text: str, hit: Hit, row: bool) -> float:
     if _CITATION_LIKE.search(text) or any(_BACK_MATTER.match(s) for s in hit.chunk.section):
         penalty += 0.2
     return penalty
-
-
-def _introduces(text: str, terms: tuple[str, ...]) -> bool:
-    """Whether `text` introduces a list of something the question names ("... the following principles:").
-
-    When the lead-in names what it lists ("the following recommendations"), that must be it.
-    """
-    lead = _LEAD_IN.search(text)
-    if not lead:
-        return False
-    listed = re.search(rf"\b{_ENUMERABLE}\b", lead.group(0), re.I)
-    named = lead.group(0)[:listed.end()] if listed else lead.group(0)
-    return bool(set(tokenize([named])[0]) & set(terms))
 
 
 def _compose(chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Extract:
