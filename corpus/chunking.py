@@ -51,7 +51,8 @@ class Chunk:
     """A passage of a document: `text == document.text[start:end]`.
 
     `context` is the text right before it (`document.text[start - len(context):start]`), the end
-    of the previous passage, which the passage's embedding and lexical entry also read.
+    of the previous passage or more when that one is short, which the passage's embedding and
+    lexical entry also read.
     """
 
     chunk_id: str
