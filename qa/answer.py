@@ -152,7 +152,10 @@ class ExtractiveAnswerer:
 
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""
-        return not question.focus or any(set(question.focus) & self._terms[c.row] for c in best)
+        return not question.focus or any(
+            set(question.focus) & self._terms[c.row] and (not question.focus_of or set(question.focus_of) & self._terms[c.row])
+            for c in best
+        )
 
     def _holds_kind(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences hold the kind of thing asked for.

@@ -37,7 +37,8 @@ class InvalidQuestion(ValueError):
 # "What was the total revenue of X?" / "How many members did X have?": the thing asked for.
 _FOCUS = re.compile(
     r"^\s*(?:what\s+(?:is|was|are|were)\s+(?:the\s+)?(?:(?:current|total|annual|exact|latest)\s+)*"
-    r"(?:[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+(?:many|much)\s+)"
+    r"(?:[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+(?:many|much)\s+"
+    r"|who\s+(?:is|was)\s+the\s+(?:(?:current|first|new)\s+)?)"
     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
     re.I,
 )
@@ -68,6 +69,7 @@ class Question:
     parts: tuple["Question", ...] = ()  # "When was X launched, and when revised?" -> its two questions
     focus: tuple[str, ...] = ()  # terms of the thing asked for, which an answer must mention
     context: tuple[str, ...] = ()  # a later part's terms for what its pronoun points at ("it" -> the IGF)
+    focus_of: tuple[str, ...] = ()  # terms of what the focus belongs to ("the capital *of France*")
     across_documents: bool = False  # "Which documents ...?": each document that answers gets a sentence
 
     @classmethod
@@ -80,7 +82,10 @@ class Question:
                 cls(p, key_terms(p), expected_kind(p), context=named if i and _PRONOUN.search(p) else ())
                 for i, p in enumerate(pieces)
             )
-        return cls(text, key_terms(text), expected_kind(text), parts, focus_terms(text), across_documents=asks_documents(text))
+        return cls(
+            text, key_terms(text), expected_kind(text), parts, focus_terms(text),
+            across_documents=asks_documents(text), focus_of=focus_owner(text),
+        )
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -121,6 +126,22 @@ def focus_terms(text: str) -> tuple[str, ...]:
     words = match.group(1).split()
     terms = key_terms(" ".join(w for w in words if w.lower() not in _AUXILIARIES))
     return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms
+
+
+def focus_owner(text: str) -> tuple[str, ...]:
+    """Terms of what the asked-for thing belongs to: "France" in "what is the capital of France?",
+    when the focus is concrete; an answer must name both in one sentence."""
+    match = _FOCUS.search(text)
+    if not match or not focus_terms(text):
+        return ()
+    rest = text[match.end():]
+    if not re.match(r"\s+of\b", rest) and match.group(1).split()[-1].lower() != "of":
+        return ()
+    owner = _OWNER.match(re.sub(r"^\s+of\b", "", rest))
+    return key_terms(owner.group(1)) if owner else ()
+
+
+_OWNER = re.compile(r"\s*(.+?)(?=\s+(?:in|for|per|during|since|as|at|on|by|and|or)\b|\s*[?,;.!]|\s*$)", re.I)
 
 
 def expected_kind(text: str) -> str:

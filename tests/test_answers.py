@@ -150,6 +150,25 @@ def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     assert not answer.abstained and "76" in answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",  # "private capital" and "France" are there, never together
+        "What is the population of Brazil?",
+        "Who is the CEO of Huayou Cobalt?",
+        "Who is the president of the United States?",
+    ],
+)
+def test_the_thing_asked_for_must_be_named_with_what_it_belongs_to(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.text == NO_ANSWER, answer.text
+
+
+def test_a_role_named_with_its_owner_is_answered(assistant):
+    answer = assistant.ask("Who is the head of the EMG Secretariat?")
+    assert not answer.abstained and "Head of Office, EMG Secretariat" in answer.text
+
+
 FOLLOW_UP = re.compile(r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)")
 
 

@@ -86,3 +86,20 @@ def test_check_question():
 )
 def test_which_documents_questions_want_each_document(text, across):
     assert Question.parse(text).across_documents is across
+
+
+@pytest.mark.parametrize(
+    "text, focus, owner",
+    [
+        ("What is the capital of France?", ("capit",), ("franc",)),
+        ("What is the annual budget of the Zhongguancun Alliance?", ("budget",), ("zhongguancun", "allianc")),
+        ("What is the current spot price of lithium carbonate per tonne?", ("spot", "price"), ("lithium", "carbon")),
+        ("Who is the CEO of Huayou Cobalt?", ("ceo",), ("huayou", "cobalt")),
+        ("What was the CCCMC's total revenue in 2025?", ("revenu",), ()),
+        ("Who is Jessica DiCarlo?", (), ()),  # a name, not a role
+        ("What is the purpose of the HLEAG?", (), ()),  # abstract: a passage answers it without the word
+    ],
+)
+def test_focus_and_what_it_belongs_to(text, focus, owner):
+    q = Question.parse(text)
+    assert (q.focus, q.focus_of) == (focus, owner)
