@@ -2,12 +2,14 @@
 
 Units are sentences (or lines: list items, headings). Chunks are packed from whole units
 up to a token budget measured with tiktoken, cut at the strongest boundary available
-(heading > paragraph > line > sentence). Inside a section a chunk also reads the last few
-sentences of the previous one as its `context`: they are embedded and indexed with it, so a
-passage cut mid-paragraph keeps its lead-in, but they are not part of its text, so no two
-passages of a document overlap and a result list can show neighbours side by side. A unit alone longer than the budget is split between words.
-Every chunk also fits the embedding model's window, measured with the model's own
-tokenizer when one is given, so nothing is silently truncated.
+(heading > paragraph > line > sentence). A unit alone longer than the budget is split
+between words. Every chunk also fits the embedding model's window, measured with the model's
+own tokenizer when one is given, so nothing is silently truncated.
+
+Inside a section a chunk also reads the last few sentences of the previous one as its
+`context`: they are embedded and indexed with it, so a passage cut mid-paragraph keeps its
+lead-in, but they are not part of its text, so no two passages of a document overlap and a
+result list can show neighbours side by side.
 """
 
 from __future__ import annotations

@@ -88,6 +88,11 @@ class Question:
         )
 
 
+def capitalised_terms(text: str) -> set[str]:
+    """Terms of the words of `text` written with a capital ("the Alliance", "HRC")."""
+    return set(tokenize([" ".join(_CAPITALISED.findall(text))])[0])
+
+
 def _names(text: str) -> tuple[str, ...]:
     """Terms of the capitalised names in `text` after its first word ("How many ... the IGF" -> igf)."""
     return key_terms(" ".join(_CAPITALISED.findall(text.split(maxsplit=1)[1] if " " in text.strip() else "")))

@@ -23,7 +23,7 @@ import numpy as np
 
 from index.lexical import tokenize
 from index.store import IndexData
-from qa.question import asks_documents, key_terms
+from qa.question import asks_documents, capitalised_terms, key_terms
 from qa.records import MODES, Hit
 
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
@@ -119,7 +119,7 @@ class Retriever:
     def named_documents(self, question: str) -> tuple[str, ...]:
         """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
         terms = set(tokenize([question])[0])
-        capitalised = set(tokenize([" ".join(_CAPITALISED.findall(question))])[0])
+        capitalised = capitalised_terms(question)
         n = len(self._meta)
         weights = np.array(
             [sum(math.log(1 + n / self._meta_df[t]) for t in (capitalised & author) | (terms & kind))
@@ -222,7 +222,6 @@ class Retriever:
         return float(self.vectors[row] @ self.vectors[other]) >= NEAR_DUPLICATE
 
 
-_CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 _ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
 _NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
 
