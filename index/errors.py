@@ -17,7 +17,8 @@ class IndexMismatch(IndexError_):
     """The index was built with another model, chunker, lexical settings or format version."""
 
     def __init__(self, reason: str, where: object):
-        super().__init__(f"{reason}; rebuild it with `qa index build --force --index {where}`")
+        # a plain build re-embeds what the change needs (everything, or only the lexical index)
+        super().__init__(f"{reason}; rebuild it with `qa index build --index {where}`")
         self.reason = reason
 
 
