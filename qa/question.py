@@ -133,6 +133,9 @@ def focus_terms(text: str) -> tuple[str, ...]:
     return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms
 
 
+_OWNER = re.compile(r"\s*(.+?)(?=\s+(?:in|for|per|during|since|as|at|on|by|and|or)\b|\s*[?,;.!]|\s*$)", re.I)
+
+
 def focus_owner(text: str) -> tuple[str, ...]:
     """Terms of what the asked-for thing belongs to: "France" in "what is the capital of France?",
     when the focus is concrete; an answer must name both in one sentence."""
@@ -145,8 +148,6 @@ def focus_owner(text: str) -> tuple[str, ...]:
     owner = _OWNER.match(re.sub(r"^\s+of\b", "", rest))
     return key_terms(owner.group(1)) if owner else ()
 
-
-_OWNER = re.compile(r"\s*(.+?)(?=\s+(?:in|for|per|during|since|as|at|on|by|and|or)\b|\s*[?,;.!]|\s*$)", re.I)
 
 
 def expected_kind(text: str) -> str:

@@ -109,26 +109,22 @@ class Retriever:
     def _document_match(self, question: str) -> np.ndarray:
         """Per document, how well the question names its author or type, in [0, 1]."""
         terms = set(tokenize([question])[0])
-        n = len(self._meta)
-        weights = np.array(
-            [sum(math.log(1 + n / self._meta_df[t]) for t in terms & meta) for meta in self._meta], dtype=np.float32
-        )
-        top = float(weights.max()) if len(weights) else 0.0
-        return weights / top if top > 0 else np.zeros(n, dtype=np.float32)
+        return self._match_share([terms & meta for meta in self._meta])
 
     def named_documents(self, question: str) -> tuple[str, ...]:
         """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
         terms = set(tokenize([question])[0])
         capitalised = capitalised_terms(question)
-        n = len(self._meta)
-        weights = np.array(
-            [sum(math.log(1 + n / self._meta_df[t]) for t in (capitalised & author) | (terms & kind))
-             for author, kind in self._naming],
-            dtype=np.float32,
-        )
-        top = float(weights.max()) if len(weights) else 0.0
+        share = self._match_share([(capitalised & author) | (terms & kind) for author, kind in self._naming])
         ids = list(self.index.documents)
-        return tuple(ids[i] for i in np.flatnonzero(weights >= NAMED_SHARE * top)) if top > 0 else ()
+        return tuple(ids[i] for i in np.flatnonzero(share >= NAMED_SHARE))
+
+    def _match_share(self, matched: list[set[str]]) -> np.ndarray:
+        """Per document, the IDF weight of its `matched` author and type words, as a share of the best."""
+        n = len(self._meta)
+        weights = np.array([sum(math.log(1 + n / self._meta_df[t]) for t in words) for words in matched], dtype=np.float32)
+        top = float(weights.max()) if len(weights) else 0.0
+        return weights / top if top > 0 else np.zeros(n, dtype=np.float32)
 
     def _lexical_terms(self, question: str, named: tuple[str, ...]) -> tuple[str, ...]:
         """The question's key terms; "who wrote the Wilson report?" adds the named document's author."""
