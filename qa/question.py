@@ -42,6 +42,14 @@ _FOCUS = re.compile(
     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
     re.I,
 )
+# "Did UNEA-5 vote to ...?", "Has the council ratified ...?": a yes/no question about a formal act.
+# An answer must name the act; documents that never do cannot say whether it happened.
+_FORMAL_ACT = re.compile(
+    r"^\s*(?:did|has|have|had|was|were)\s+(?:[\w'’.-]+\s+){1,8}?"
+    r"(vot(?:e|ed|ing)|ratif(?:y|ied)|veto(?:ed)?|adopt(?:ed)?|ban(?:ned)?"
+    r"|sanction(?:ed)?|elect(?:ed)?|appoint(?:ed)?|sued?)\b",
+    re.I,
+)
 # Asked-for things that a passage answers without naming them ("the purpose of X is ...").
 ABSTRACT_FOCUS = frozenset(
     tokenize([
@@ -122,10 +130,12 @@ def key_terms(text: str) -> tuple[str, ...]:
 
 
 def focus_terms(text: str) -> tuple[str, ...]:
-    """Terms of the asked-for noun in "what is the X ..." / "how many X ...", when it is concrete."""
+    """Terms of the asked-for noun in "what is the X ..." / "how many X ...", when it is concrete,
+    or of the formal act a yes/no question asks about ("did X *vote* to ...")."""
     match = _FOCUS.search(text)
     if not match:
-        return ()
+        act = _FORMAL_ACT.search(text)
+        return key_terms(act.group(1)) if act else ()
     if match.group(0).lower().lstrip().startswith("what") and match.group(1).split()[0].lower().endswith("ing"):
         return ()  # "what is holding up ...": a verb, not a thing ("how much funding" is one)
     words = match.group(1).split()
