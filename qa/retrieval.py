@@ -9,7 +9,8 @@ plus a small prior for the documents whose author or type the question names ("t
 on the gold questions and on SciFact train queries (README, "Retrieval tuning").
 Results never hold two chunks that overlap in one document or are near-duplicates. A question
 that names several documents ("the HRC statement and the letter") gets each one's best passage;
-"who wrote the ... report?" adds the named document's author to the BM25 query.
+"who wrote the ... report?" adds the named document's author to the BM25 query; other questions
+leave the words naming an author out of it.
 """
 
 from __future__ import annotations
@@ -113,11 +114,16 @@ class Retriever:
 
     def named_documents(self, question: str) -> tuple[str, ...]:
         """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
+        return tuple(self._naming_words(question))
+
+    def _naming_words(self, question: str) -> dict[str, tuple[set[str], set[str]]]:
+        """For each document the question names, the question's terms that name it: (author words, type words)."""
         terms = set(tokenize([question])[0])
         capitalised = capitalised_terms(question)
-        share = self._match_share([(capitalised & author) | (terms & kind) for author, kind in self._naming])
+        matched = [(capitalised & author, terms & kind) for author, kind in self._naming]
+        share = self._match_share([a | k for a, k in matched])
         ids = list(self.index.documents)
-        return tuple(ids[i] for i in np.flatnonzero(share >= NAMED_SHARE))
+        return {ids[i]: matched[i] for i in np.flatnonzero(share >= NAMED_SHARE)}
 
     def _match_share(self, matched: list[set[str]]) -> np.ndarray:
         """Per document, the IDF weight of its `matched` author and type words, as a share of the best."""
@@ -126,13 +132,24 @@ class Retriever:
         top = float(weights.max()) if len(weights) else 0.0
         return weights / top if top > 0 else np.zeros(n, dtype=np.float32)
 
-    def _lexical_terms(self, question: str, named: tuple[str, ...]) -> tuple[str, ...]:
-        """The question's key terms; "who wrote the Wilson report?" adds the named document's author."""
+    def _lexical_terms(self, question: str, naming: dict[str, tuple[set[str], set[str]]]) -> tuple[str, ...]:
+        """The question's key terms for BM25.
+
+        "Who wrote the Wilson report?" adds the named document's author. Otherwise the words that
+        name a document's author ("according to DiCarlo", "the Wilson report") are left out, unless
+        the question asks what or who that is ("What is the Zhongguancun Green Mine Industry
+        Alliance?"): the document prior already favours that document, and within it those words
+        match the front matter and the author's biography rather than what is asked.
+        """
         terms = key_terms(question)
         if _ASKS_AUTHOR.search(question):
-            for doc_id in named:
+            for doc_id in naming:
                 terms += tuple(t for t in tokenize([self.index.documents[doc_id].author])[0] if t not in terms)
-        return terms
+            return terms
+        if _ASKS_IDENTITY.match(question):
+            return terms
+        authors = set().union(*(author for author, _ in naming.values()))
+        return tuple(t for t in terms if t not in authors) or terms
 
     def rank(self, question: str, query: np.ndarray, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> Ranked:
         """Rank the chunks (of `doc_ids`, when given) for a question whose embedding is `query`."""
@@ -141,9 +158,10 @@ class Retriever:
         allowed = self.allowed_rows(doc_ids)
         rows = np.arange(len(self.index.chunks)) if allowed is None else allowed
         match = self._document_match(question)
-        named = self.named_documents(question)
+        naming = self._naming_words(question)
+        named = tuple(naming)
         dense = self.dense_scores(query) if mode != "lexical" else np.zeros(len(self.index.chunks), np.float32)
-        lexical = self.index.lexical.term_scores(self._lexical_terms(question, named)) if mode != "dense" else np.zeros(len(dense), np.float32)
+        lexical = self.index.lexical.term_scores(self._lexical_terms(question, naming)) if mode != "dense" else np.zeros(len(dense), np.float32)
         if mode == "dense":
             scores = dense
         elif mode == "lexical":
@@ -219,6 +237,7 @@ class Retriever:
 
 
 _ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
+_ASKS_IDENTITY = re.compile(r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+[^,;]+$|tell me about\b)", re.I)
 _NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
 
 
