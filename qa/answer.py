@@ -20,7 +20,7 @@ from index.store import IndexData, Span
 from qa.kinds import has_count, kind_match
 from qa.lists import introduces, is_lead_in, list_items, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
-from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question
+from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question, identifiers
 from qa.records import NO_ANSWER, Citation, Hit, Quote
 
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
@@ -81,6 +81,9 @@ class ExtractiveAnswerer:
         spans = [(doc_id, s, e) for doc_id, doc_spans in index.sentences.items() for s, e in doc_spans]
         texts = [index.documents[doc_id].text[s:e] for doc_id, s, e in spans]
         self._terms = [frozenset(t) for t in tokenize(texts)]  # by sentence vector row
+        self._identifiers = frozenset(  # "UNEA-4", "G20": the numbered names the documents hold
+            i for d in index.documents.values() for i in identifiers(f"{d.title}\n{d.author}\n{d.text}")
+        )
 
     def candidates(self, question: Question, query: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """Score every sentence of the retrieved passages, best first."""
@@ -121,7 +124,12 @@ class ExtractiveAnswerer:
         ranked = self.candidates(question, query, hits)
         confidence = max((c.cosine for c in ranked), default=0.0)
         best = ranked[:FOCUS_DEPTH]
-        if confidence < ABSTAIN_BELOW or not self._mentions_focus(question, best) or not self._holds_kind(question, best):
+        if (
+            confidence < ABSTAIN_BELOW
+            or not self._mentions_focus(question, best)
+            or not self._holds_kind(question, best)
+            or not set(question.identifiers) <= self._identifiers  # "What did UNEA-6 decide?": no document says
+        ):
             return Extract(NO_ANSWER, (), confidence, True)
         rows = self._rows(question, ranked)
         if rows:

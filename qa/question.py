@@ -66,6 +66,8 @@ _ASKS_DOCUMENTS = re.compile(  # "Which documents identify ...?": the answer nam
     r"|\bin which (?:documents|reports|texts|sources)\b",
     re.I,
 )
+# A name with a number: "UNEA-6", "COP 29", "G20", "SDG8", "3TG".
+_IDENTIFIER = re.compile(r"\b(?:[A-Z]{2,8}[- ]?\d{1,3}|[A-Z]\d{1,3}|\d{1,2}[A-Z]{2,5})\b")
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:what|who|when|which|how|where|why|whose)\b)", re.I)
 
 
@@ -79,6 +81,7 @@ class Question:
     context: tuple[str, ...] = ()  # a later part's terms for what its pronoun points at ("it" -> the IGF)
     focus_of: tuple[str, ...] = ()  # terms of what the focus belongs to ("the capital *of France*")
     across_documents: bool = False  # "Which documents ...?": each document that answers gets a sentence
+    identifiers: tuple[str, ...] = ()  # names with a number ("UNEA-6"), as `identifiers` writes them
 
     @classmethod
     def parse(cls, text: str) -> "Question":
@@ -92,7 +95,7 @@ class Question:
             )
         return cls(
             text, key_terms(text), expected_kind(text), parts, focus_terms(text),
-            across_documents=asks_documents(text), focus_of=focus_owner(text),
+            across_documents=asks_documents(text), focus_of=focus_owner(text), identifiers=identifiers(text),
         )
 
 
@@ -104,6 +107,11 @@ def capitalised_terms(text: str) -> set[str]:
 def _names(text: str) -> tuple[str, ...]:
     """Terms of the capitalised names in `text` after its first word ("How many ... the IGF" -> igf)."""
     return key_terms(" ".join(_CAPITALISED.findall(text.split(maxsplit=1)[1] if " " in text.strip() else "")))
+
+
+def identifiers(text: str) -> tuple[str, ...]:
+    """The names with a number in `text` ("UNEA-6", "COP 29"), lowercase without hyphen or space."""
+    return tuple(dict.fromkeys(re.sub(r"[- ]", "", m).lower() for m in _IDENTIFIER.findall(text)))
 
 
 def asks_documents(text: str) -> bool:

@@ -145,6 +145,13 @@ def test_questions_about_things_the_documents_never_name_abstain(assistant, ques
     assert assistant.ask(question).abstained
 
 
+def test_a_numbered_name_no_document_holds_means_abstention(assistant):
+    # the documents speak of UNEA-4 and UNEA-5, never of UNEA-6
+    assert assistant.ask("What did UNEA-6 decide about mineral governance?").abstained
+    answer = assistant.ask("What did UNEA-4 adopt on mineral resource governance?")
+    assert not answer.abstained and "UNEP/EA.4/Res. 19" in answer.text, answer.text
+
+
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text

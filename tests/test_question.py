@@ -108,3 +108,9 @@ def test_which_documents_questions_want_each_document(text, across):
 def test_focus_and_what_it_belongs_to(text, focus, owner):
     q = Question.parse(text)
     assert (q.focus, q.focus_of) == (focus, owner)
+
+
+def test_numbered_names_are_read_whatever_their_spelling():
+    assert Question.parse("What did UNEA-6 and COP 29 decide, and what did the G20 say?").identifiers == ("unea6", "cop29", "g20")
+    assert Question.parse("What did the 3TG rules of 2012 require in the 14th plan?").identifiers == ("3tg",)
+    assert Question.parse("In 2019, what did the UN decide?").identifiers == ()
