@@ -171,8 +171,11 @@ class ExtractiveAnswerer:
         "Which countries ...?" needs a country named; "When ...?" a date; "How many complaints ...?"
         a count in a sentence that names complaints.
         """
-        if question.expects in (COUNTRY, DATE):
-            return any(kind_match(question.expects, c.text) for c in best)
+        if question.expects == DATE:  # "When will the HLEAG meet?": a date beside the HLEAG, not any meeting's
+            names = set(question.names)
+            return any(kind_match(DATE, c.text) and (not names or names & self._terms[c.row]) for c in best)
+        if question.expects == COUNTRY:
+            return any(kind_match(COUNTRY, c.text) for c in best)
         if question.expects == NUMBER and question.focus:
             return any(set(question.focus) & self._terms[c.row] and has_count(c.text) for c in best)
         return True

@@ -42,10 +42,10 @@ _FOCUS = re.compile(
     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
     re.I,
 )
-# "Did UNEA-5 vote to ...?", "Has the council ratified ...?": a yes/no question about a formal act.
-# An answer must name the act; documents that never do cannot say whether it happened.
+# "Did UNEA-5 vote to ...?", "When did the EU ban ...?": a question about a formal act.
+# An answer must name the act; documents that never do cannot say whether or when it happened.
 _FORMAL_ACT = re.compile(
-    r"^\s*(?:did|has|have|had|was|were)\s+(?:[\w'’.-]+\s+){1,8}?"
+    r"^\s*(?:(?:when|where|why|how)\s+)?(?:did|has|have|had|was|were)\s+(?:[\w'’.-]+\s+){1,8}?"
     r"(vot(?:e|ed|ing)|ratif(?:y|ied)|veto(?:ed)?|adopt(?:ed)?|ban(?:ned)?"
     r"|sanction(?:ed)?|elect(?:ed)?|appoint(?:ed)?|sued?)\b",
     re.I,
@@ -82,6 +82,7 @@ class Question:
     focus_of: tuple[str, ...] = ()  # terms of what the focus belongs to ("the capital *of France*")
     across_documents: bool = False  # "Which documents ...?": each document that answers gets a sentence
     identifiers: tuple[str, ...] = ()  # names with a number ("UNEA-6"), as `identifiers` writes them
+    names: tuple[str, ...] = ()  # terms of its capitalised words after the first ("When did *UNEA-4* meet?")
 
     @classmethod
     def parse(cls, text: str) -> "Question":
@@ -96,6 +97,7 @@ class Question:
         return cls(
             text, key_terms(text), expected_kind(text), parts, focus_terms(text),
             across_documents=asks_documents(text), focus_of=focus_owner(text), identifiers=identifiers(text),
+            names=_names(text),
         )
 
 

@@ -152,6 +152,22 @@ def test_a_numbered_name_no_document_holds_means_abstention(assistant):
     assert not answer.abstained and "UNEP/EA.4/Res. 19" in answer.text, answer.text
 
 
+@pytest.mark.parametrize(
+    "question, answerable",
+    [
+        ("When will the HLEAG hold its first meeting?", False),  # a date there is CCCMC's annual meeting
+        ("When did the EU ban imports of conflict cobalt?", False),  # no ban is named
+        ("When was the Responsible Cobalt Initiative launched?", True),
+        ("When was the resolution on mineral resource governance adopted?", True),
+    ],
+)
+def test_a_when_question_needs_its_date_beside_what_it_names(assistant, question, answerable):
+    answer = assistant.ask(question)
+    assert answer.abstained is not answerable, answer.text
+    if answerable:
+        assert re.search(r"\b(?:19|20)\d\d\b", answer.text), answer.text
+
+
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text

@@ -66,6 +66,7 @@ def test_a_later_part_with_a_pronoun_carries_the_names_of_the_first():
         ("Did UNEA-5 vote to establish an international minerals agency?", ("vote",)),  # a formal act
         ("Was the resolution adopted by the Council?", ("adopt",)),
         ("Has the Secretary-General appointed the panel's members?", ("appoint",)),
+        ("When did the EU ban imports of conflict cobalt?", ("ban",)),
         ("Did the chamber think companies should drop artisanal cobalt?", ()),  # an opinion, not an act
         ("Did the letter ask the UNSG to launch the HLEAG?", ()),
     ],
