@@ -17,6 +17,7 @@ import numpy as np
 
 from index.lexical import tokenize
 from index.store import IndexData, Span
+from qa.acronyms import Glossary, asked_acronym
 from qa.kinds import has_count, kind_match
 from qa.lists import introduces, is_lead_in, list_items, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
@@ -81,6 +82,7 @@ class ExtractiveAnswerer:
         spans = [(doc_id, s, e) for doc_id, doc_spans in index.sentences.items() for s, e in doc_spans]
         texts = [index.documents[doc_id].text[s:e] for doc_id, s, e in spans]
         self._terms = [frozenset(t) for t in tokenize(texts)]  # by sentence vector row
+        self.glossary = Glossary(index.documents.values())
         self._identifiers = frozenset(  # "UNEA-4", "G20": the numbered names the documents hold
             i for d in index.documents.values() for i in identifiers(f"{d.title}\n{d.author}\n{d.text}")
         )
@@ -123,6 +125,12 @@ class ExtractiveAnswerer:
         """The answer; `named_docs` are documents the question names (each gets a sentence when two or more)."""
         ranked = self.candidates(question, query, hits)
         confidence = max((c.cosine for c in ranked), default=0.0)
+        asked = asked_acronym(question.text)
+        spelled = self._spelling_out(asked[0], ranked) if asked else None
+        if spelled is not None:  # "What does CCCMC stand for?": the sentence that spells it out
+            only = asked[1]
+            chosen = [spelled] + ([] if only else [c for c in self._choose(question, ranked) if c is not spelled][:1])
+            return _compose(chosen if only else self._with_follow_ups(chosen), confidence, hits)
         best = ranked[:FOCUS_DEPTH]
         if (
             confidence < ABSTAIN_BELOW
@@ -157,6 +165,14 @@ class ExtractiveAnswerer:
             if items:
                 return items
         return []
+
+    def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
+        """The best of the sentences that define `acronym` ("... Importers & Exporters (CCCMC)")."""
+        places = self.glossary.lookup(acronym)
+        return next(
+            (c for c in ranked if any(doc_id == c.hit.chunk.doc_id and c.start <= d.start < c.end for doc_id, d in places)),
+            None,
+        )
 
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from index.lexical import tokenize
 from index.store import IndexData
+from qa.acronyms import Glossary, asked_acronym
 from qa.question import asks_documents, capitalised_terms, key_terms
 from qa.records import MODES, Hit
 
@@ -69,6 +70,7 @@ class Retriever:
         # "the UN" or "an advisory group" name no document.
         heads = [set(tokenize([d.doc_type.split()[-1]])[0]) if d.doc_type.strip() else set() for d in index.documents.values()]
         self._naming = [(a - topic, (t - topic) | h) for a, t, h in zip(authors, types, heads)]
+        self.glossary = Glossary(index.documents.values())
 
     def _topic_words(self, terms: set[str]) -> set[str]:
         """Those of `terms` found in more than `TOPIC_SHARE` of the passages ("green", "mining"): they name no document."""
@@ -193,6 +195,9 @@ class Retriever:
                 rows.append(row)
         if len(named) >= 2:
             rows = self._with_each_named(ranked, rows, named)
+        asked = asked_acronym(question)
+        if asked:
+            rows = self._with_definition(ranked, rows, asked[0], k)
         position = {int(r): i for i, r in enumerate(ranked.rows)}
         rows.sort(key=position.__getitem__)
         return [
@@ -228,6 +233,21 @@ class Retriever:
             if best is not None and spare:
                 rows[rows.index(spare[-1])] = best
         return rows
+
+    def _with_definition(self, ranked: Ranked, rows: list[int], acronym: str, k: int) -> list[int]:
+        """For "What does CCCMC stand for?": a passage that spells the acronym out takes the last place
+        in the results, unless one holds a place already."""
+        places = self.glossary.lookup(acronym)
+
+        def defines(row: int) -> bool:
+            chunk = self.index.chunks[row]
+            return any(doc_id == chunk.doc_id and chunk.start <= d.start < chunk.end for doc_id, d in places)
+
+        if not places or any(defines(r) for r in rows):
+            return rows
+        kept = rows if len(rows) < k else rows[:-1]
+        best = next((int(r) for r in ranked.rows if defines(int(r)) and not any(self._same_passage(int(r), o) for o in kept)), None)
+        return rows if best is None else kept + [best]
 
     def _same_passage(self, row: int, other: int) -> bool:
         a, b = self.index.chunks[row], self.index.chunks[other]

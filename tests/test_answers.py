@@ -168,6 +168,29 @@ def test_a_when_question_needs_its_date_beside_what_it_names(assistant, question
         assert re.search(r"\b(?:19|20)\d\d\b", answer.text), answer.text
 
 
+@pytest.mark.parametrize(
+    "question, spelled",
+    [
+        # the passage that spells it out is not among the five best by score: it takes the last place
+        ("What does CCCMC stand for?", "China Chamber of Commerce of Metals, Minerals & Chemicals Importers & Exporters (CCCMC)"),
+        ("What does ESG stand for?", "environmental, social, and governance (ESG)"),
+        ("What is the full name of the OECD?", "Organisation for Economic Co-operation and Development (OECD)"),
+        ("What does ASM stand for?", "artisanal and small-scale mining (ASM)"),
+    ],
+)
+def test_what_an_acronym_stands_for_is_the_sentence_that_spells_it_out(assistant, question, spelled):
+    answer = assistant.ask(question)
+    assert not answer.abstained and spelled in answer.text, answer.text
+    assert len(answer.citations) == 1 and len(answer.retrieved) == 5
+    assert spelled in answer.citations[0].quotes[0].text
+
+
+def test_what_is_an_acronym_starts_with_its_definition_then_the_best_sentence(assistant):
+    answer = assistant.ask("What is the IGF?")
+    assert answer.text.startswith("The Intergovernmental Forum on Mining, Minerals, and Sustainable Development (IGF)")
+    assert "76 resource-rich countries" in answer.text or "global platform" in answer.text, answer.text
+
+
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text
