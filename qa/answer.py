@@ -82,6 +82,7 @@ class ExtractiveAnswerer:
         spans = [(doc_id, s, e) for doc_id, doc_spans in index.sentences.items() for s, e in doc_spans]
         texts = [index.documents[doc_id].text[s:e] for doc_id, s, e in spans]
         self._terms = [frozenset(t) for t in tokenize(texts)]  # by sentence vector row
+        self._row_document = [doc_id for doc_id, _, _ in spans]
         self.glossary = Glossary(index.documents.values())
         self._identifiers = frozenset(  # "UNEA-4", "G20": the numbered names the documents hold
             i for d in index.documents.values() for i in identifiers(f"{d.title}\n{d.author}\n{d.text}")
@@ -110,7 +111,7 @@ class ExtractiveAnswerer:
                 score = (
                     WEIGHTS["cosine"] * cosine
                     + WEIGHTS["coverage"] * coverage
-                    + WEIGHTS["kind"] * (2 if question.expects in (DATE, NUMBER) else 1) * kind_match(question.expects, text)
+                    + WEIGHTS["kind"] * _kind_weight(question, self._near_names(question, row)) * kind_match(question.expects, text)
                     + (LEAD_BONUS if question.expects == LIST and introduces(text, question.terms) else 0.0)
                     + WEIGHTS["passage"] * passage
                     - _penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
@@ -147,6 +148,7 @@ class ExtractiveAnswerer:
         if lead is not None:
             chosen = [lead]  # "... put forward the following principles:" and its items are the answer
         chosen += self._one_per_part(question, ranked, chosen)
+        chosen += self._dated(question, ranked[:FOCUS_DEPTH], chosen)
         if question.across_documents:  # "Which documents ...?": each retrieved one that answers well enough
             documents = tuple(dict.fromkeys(h.chunk.doc_id for h in hits))
             chosen += self._from_each_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
@@ -187,14 +189,28 @@ class ExtractiveAnswerer:
         "Which countries ...?" needs a country named; "When ...?" a date; "How many complaints ...?"
         a count in a sentence that names complaints.
         """
-        if question.expects == DATE:  # "When will the HLEAG meet?": a date beside the HLEAG, not any meeting's
-            names = set(question.names)
-            return any(kind_match(DATE, c.text) and (not names or names & self._terms[c.row]) for c in best)
+        if question.expects == DATE:  # "When will the HLEAG meet?": a date in a passage on the HLEAG, not any meeting's
+            return any(kind_match(DATE, c.text) and self._near_names(question, c.row) for c in best)
         if question.expects == COUNTRY:
             return any(kind_match(COUNTRY, c.text) for c in best)
         if question.expects == NUMBER and question.focus:
             return any(set(question.focus) & self._terms[c.row] and has_count(c.text) for c in best)
         return True
+
+    def _near_names(self, question: Question, row: int) -> bool:
+        """Whether sentence `row` or the one before it names one of the question's names (true when it
+        has none): "... Advisory Group (HLEAG). This Group was to be launched by March 2025."."""
+        names = set(question.names)
+        if not names or names & self._terms[row]:
+            return True
+        return row > 0 and self._row_document[row - 1] == self._row_document[row] and bool(names & self._terms[row - 1])
+
+    def _dated(self, question: Question, best: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """For a "when" question whose chosen sentences hold no date: the best sentence that holds one
+        where the question's names are (`_holds_kind` found one among `best`)."""
+        if question.expects != DATE or question.parts or any(kind_match(DATE, c.text) for c in chosen):
+            return []
+        return [c for c in best if kind_match(DATE, c.text) and self._near_names(question, c.row)][:1]
 
     def _one_per_part(self, question: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """For "When was X launched, and when was it revised?": the best sentence for each later part."""
@@ -340,6 +356,14 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(cand)
         return chosen
+
+
+def _kind_weight(question: Question, on_names: bool) -> float:
+    """How much holding the asked-for kind counts: double for a date or a number, and a date only
+    where the question's names are ("When will the HLEAG meet?" is not answered by CCCMC's meeting)."""
+    if question.expects == DATE:
+        return 2.0 if on_names else 0.0
+    return 2.0 if question.expects == NUMBER else 1.0
 
 
 def _penalty(text: str, hit: Hit, row: bool) -> float:

@@ -155,10 +155,11 @@ def test_a_numbered_name_no_document_holds_means_abstention(assistant):
 @pytest.mark.parametrize(
     "question, answerable",
     [
-        ("When will the HLEAG hold its first meeting?", False),  # a date there is CCCMC's annual meeting
         ("When did the EU ban imports of conflict cobalt?", False),  # no ban is named
         ("When was the Responsible Cobalt Initiative launched?", True),
         ("When was the resolution on mineral resource governance adopted?", True),
+        # the date is in "This Group was initially announced to be launched by ...", after the HLEAG's sentence
+        ("When was the HLEAG supposed to be launched?", True),
     ],
 )
 def test_a_when_question_needs_its_date_beside_what_it_names(assistant, question, answerable):
@@ -189,6 +190,13 @@ def test_what_is_an_acronym_starts_with_its_definition_then_the_best_sentence(as
     answer = assistant.ask("What is the IGF?")
     assert answer.text.startswith("The Intergovernmental Forum on Mining, Minerals, and Sustainable Development (IGF)")
     assert "76 resource-rich countries" in answer.text or "global platform" in answer.text, answer.text
+
+
+def test_a_date_about_something_else_does_not_answer_a_when_question(assistant):
+    # the best dated sentence is about CCCMC's 2023 annual meeting; the HLEAG is never near it
+    answer = assistant.ask("When will the HLEAG hold its first meeting?")
+    assert "annual meeting" not in answer.text
+    assert answer.abstained or all(c.chunk.doc_id == "civil-society-letter-hleag-2025" for c in answer.citations)
 
 
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
