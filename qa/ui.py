@@ -20,6 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 import gradio as gr  # noqa: E402
 
 from qa.feedback import append_feedback, feedback_record  # noqa: E402
+from qa.followup import read_as_follow_up  # noqa: E402
 from qa.question import InvalidQuestion  # noqa: E402
 from qa.ui_html import (  # noqa: E402
     answer_html, error_html, header_html, question_html, quote_spans, sources_html, status_html, viewer_html,
@@ -137,10 +138,11 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
     def on_ask(question, history, turns, mode, k, doc_ids, answer_mode):
         history, turns = list(history or []), list(turns or [])
         text = question if isinstance(question, str) else ""
-        shown = " ".join(text.split())
-        shown = (shown[:300] + " …") if len(shown) > 300 else (shown or "(empty question)")
+        asked = " ".join(text.split())
+        shown = (asked[:300] + " …") if len(asked) > 300 else (asked or "(empty question)")
+        read = read_as_follow_up(asked, turns[-1]["question"] if turns else "")  # "When was it launched?"
         try:
-            answer = assistant.ask(text, k=int(k), mode=mode, doc_ids=tuple(doc_ids or ()), answer_mode=answer_mode)
+            answer = assistant.ask(read, k=int(k), mode=mode, doc_ids=tuple(doc_ids or ()), answer_mode=answer_mode)
         except (InvalidQuestion, UnknownDocument, ValueError) as exc:
             history += [_msg("user", question_html(shown)), _msg("assistant", error_html(str(exc)))]
             return history, turns, gr.skip(), text
@@ -150,10 +152,12 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
                         _msg("assistant", error_html("Something went wrong while answering; please try again."))]
             return history, turns, gr.skip(), text
         data = answer.to_json()
+        if read != asked:  # a follow-up: say how it was read
+            data["notice"] = " ".join(filter(None, [f"Read as a follow-up: “{read}”", data.get("notice")]))
         data["message_index"] = len(history) + 1
         turn = len(turns)
         turns.append(data)
-        history += [_msg("user", question_html(data["question"])), _msg("assistant", answer_html(data, turn))]
+        history += [_msg("user", question_html(asked)), _msg("assistant", answer_html(data, turn))]
         return history, turns, sources_html(data, turn), ""
 
     def on_cite(turns, evt: gr.EventData):

@@ -129,6 +129,17 @@ def test_off_topic_question_abstains_with_related_passages(page, tmp_path):
     assert page.locator("#doc-viewer mark").count() == 0
 
 
+def test_a_follow_up_question_is_read_with_the_previous_subject(page, tmp_path):
+    ask(page, "What is the HLEAG?")
+    answer = ask(page, "When was it supposed to be launched?")
+    text = answer.inner_text()
+    assert "Read as a follow-up: “When was the HLEAG supposed to be launched?”" in text
+    assert "COP29" in text or "2024" in text, text
+    # the user's own words stay in the conversation
+    assert page.locator("#chat").get_by_text("When was it supposed to be launched?", exact=True).count() == 1
+    page.screenshot(path=str(tmp_path / "follow-up.png"))
+
+
 def test_markup_in_a_question_is_shown_as_text(page, tmp_path):
     answer = ask(page, XSS_QUESTION)
     page.wait_for_timeout(500)

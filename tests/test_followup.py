@@ -1,0 +1,38 @@
+"""Follow-up questions read with the name the previous question asked about."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.followup import read_as_follow_up, subject
+
+
+@pytest.mark.parametrize(
+    "question, previous, read",
+    [
+        ("When was it launched?", "What is the HLEAG?", "When was the HLEAG launched?"),
+        ("What are its members?", "What does the letter say about the HLEAG?", "What are the HLEAG’s members?"),
+        ("Where does she teach?", "Who is Jessica DiCarlo?", "Where does Jessica DiCarlo teach?"),
+        ("Who leads it?", "What is the Ministry of Commerce of the State Council of China?",
+         "Who leads the Ministry of Commerce of the State Council of China?"),
+        ("its aims?", "What is the IGF?", "The IGF’s aims?"),
+        # a question that names something of its own is read as it is
+        ("How was it set up by the UN?", "What is the HLEAG?", "How was it set up by the UN?"),
+        ("What does the Ministry of Commerce do?", "What is MOFCOM?", "What does the Ministry of Commerce do?"),
+        # the previous question names nothing, or several things: nothing to point at
+        ("Is it green?", "What is mining?", "Is it green?"),
+        ("What is it?", "How do the HRC statement and the Wilson report differ?", "What is it?"),
+        # an "it" that points at nothing
+        ("Is it true that mining uses water?", "What is the HLEAG?", "Is it true that mining uses water?"),
+        ("When was it launched?", "", "When was it launched?"),
+    ],
+)
+def test_read_as_follow_up(question, previous, read):
+    assert read_as_follow_up(question, previous) == read
+
+
+def test_subject_is_the_one_name_after_the_first_word():
+    assert subject("What does CCCMC stand for?") == "CCCMC"
+    assert subject("Who wrote the Wilson report?") == "the Wilson"
+    assert subject("What is green mining?") is None
+    assert subject("Why?") is None
