@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from corpus.document import Document
 
 _PARENTHESIS = re.compile(r"\(\s*[“\"']?([A-Z][A-Za-z&-]{1,11})[”\"']?\s*\)")
-_ACRONYM = r"(?-i:[A-Z][A-Za-z&-]*[A-Z][A-Za-z&-]*s?)"  # two capitals at least: "IGF", "UNEA-4", "SDGs", "LemBAH"
+_ACRONYM = r"[A-Za-z][A-Za-z&-]*"  # one word, in any case ("cccmc"): the glossary tells whether it is one
+_WHAT_IS = r"(?:what|who)(?:\s+(?:is|are|was|were)|['’]s|s)"  # "what is", "what's", "whats"
 # "What does CCCMC stand for?", "What is the full name of the IGF?", "What is the HLEAG?"
 _ASKS = [
     re.compile(rf"^\s*what\s+(?:does|do|did)\s+(?:the\s+)?({_ACRONYM})\s+(?:stand|stands)\s+for\b", re.I),
-    re.compile(rf"^\s*what\s+(?:is|are|was)\s+(?:the\s+)?(?:full\s+(?:name|form)|long\s+form|expansion)\s+of\s+(?:the\s+)?({_ACRONYM})\b", re.I),
-    re.compile(rf"^\s*what\s+(?:is|are)\s+(?:the\s+)?({_ACRONYM})\s+short\s+for\b", re.I),
-    re.compile(rf"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?({_ACRONYM})\s*\??\s*$", re.I),
+    re.compile(rf"^\s*{_WHAT_IS}\s+(?:the\s+)?(?:full\s+(?:name|form)|long\s+form|expansion)\s+of\s+(?:the\s+)?({_ACRONYM})\b", re.I),
+    re.compile(rf"^\s*{_WHAT_IS}\s+(?:the\s+)?({_ACRONYM})\s+short\s+for\b", re.I),
+    re.compile(rf"^\s*{_WHAT_IS}\s+(?:the\s+)?({_ACRONYM})\s*[?.!]*\s*$", re.I),
 ]
 _TOKEN = re.compile(r"[^\W_]+")  # words, hyphenated ones as their parts ("High-Level": High, Level)
 # Words a long form does not start with ("Actions for Democracy *and* Local Governance (ADLG)").
@@ -98,8 +99,9 @@ def _initials_matched(letters: list[str], words: list[str]) -> int:
 
 
 def asked_acronym(question: str) -> tuple[str, bool] | None:
-    """The acronym a question asks to spell out, and whether it asks only that ("what does X stand
-    for?") rather than what the thing is ("what is the IGF?"); None for other questions."""
+    """The word a question asks to spell out, and whether it asks only that ("what does X stand
+    for?") rather than what the thing is ("what is the IGF?"); None for other questions. Whether the
+    word is an acronym the documents define is the glossary's to say."""
     for i, pattern in enumerate(_ASKS):
         match = pattern.search(question)
         if match:

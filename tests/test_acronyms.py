@@ -54,7 +54,9 @@ def test_parentheses_that_define_nothing_are_skipped(text):
         ("Who is the UNSG?", ("UNSG", False)),
         ("What is the purpose of the HLEAG?", None),
         ("What is green mining?", None),
-        ("what is the igf?", None),  # no capitals: not written as an acronym
+        ("what does cccmc stand for", ("cccmc", True)),  # any case: the glossary tells acronyms
+        ("whats the IGF", ("IGF", False)),
+        ("What's ESG?", ("ESG", False)),
     ],
 )
 def test_questions_asking_for_an_acronym(question, asked):
