@@ -111,7 +111,7 @@ class Retriever:
 
     def _document_match(self, question: str) -> np.ndarray:
         """Per document, how well the question names its author or type, in [0, 1]."""
-        terms = set(tokenize([question])[0])
+        terms = set(tokenize([_COLLECTIVE.sub(" ", question)])[0])
         return self._match_share([terms & meta for meta in self._meta])
 
     def named_documents(self, question: str) -> tuple[str, ...]:
@@ -120,7 +120,7 @@ class Retriever:
 
     def _naming_words(self, question: str) -> dict[str, tuple[set[str], set[str]]]:
         """For each document the question names, the question's terms that name it: (author words, type words)."""
-        terms = set(tokenize([question])[0])
+        terms = set(tokenize([_COLLECTIVE.sub(" ", question)])[0])
         capitalised = capitalised_terms(question)
         matched = [(capitalised & author, terms & kind) for author, kind in self._naming]
         share = self._match_share([a | k for a, k in matched])
@@ -256,6 +256,12 @@ class Retriever:
         return float(self.vectors[row] @ self.vectors[other]) >= NEAR_DUPLICATE
 
 
+# "any document", "the documents", "which reports": the collection, not one document of that type
+_COLLECTIVE = re.compile(
+    r"\b(?:(?:any|all|each|every|which|what|a|another|other|some)\s+(?:of\s+the\s+)?(?:[\w-]+\s+)?"
+    r"(?:document|report|text|source|paper|statement|letter)s?|(?:document|report|text|source|paper|statement|letter)s)\b",
+    re.I,
+)
 _ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
 _ASKS_IDENTITY = re.compile(r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+[^,;]+$|tell me about\b)", re.I)
 _NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")

@@ -325,6 +325,8 @@ def test_words_naming_a_documents_author_do_not_pull_up_its_front_matter(assista
         ("What does the Alliance ask of the initiative?", ("green-mining-trade-initiative", "hrc-green-mining-statement-2026")),
         ("What is holding up the creation of the UN expert advisory body?", ()),
         ("Which team won the 2023 NBA championship?", ()),  # "2023" is in an author's line, but names nothing
+        ("Does any document mention Botswana?", ()),  # the collection, not the outcome *document*
+        ("Which reports or documents discuss water?", ()),
     ],
 )
 def test_a_document_is_named_by_its_type_or_its_capitalised_author(assistant, question, named):
