@@ -81,6 +81,12 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [[stem(american(w)) for w in _TOKEN.findall(text.lower()) if w not in stop] for text in texts]
 
 
+def words(text: str) -> list[str]:
+    """Every word of `text` as `tokenize` writes it, stop words kept: for matching a phrase."""
+    stem = _stemmer().stemWord
+    return [stem(american(w)) for w in _TOKEN.findall(text.lower())]
+
+
 class LexicalIndex:
     """BM25 scores for every chunk, saved as bm25s's own numpy/JSON files (no pickle)."""
 

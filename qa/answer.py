@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.lexical import tokenize
+from index.lexical import tokenize, words
 from index.store import IndexData, Span
 from qa.acronyms import Glossary, asked_acronym
 from qa.kinds import has_count, kind_match
@@ -39,6 +39,7 @@ _CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \
 _BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
 
+TOPIC_GAP = 3  # other words that may stand among a topic's ("artisanal *and small-scale* mining")
 PER_DOCUMENT = 2  # sentences each document named in a "what do X and Y each say" question may give
 LEAD_BONUS = 0.25  # for a list question, a sentence introducing a list of the asked-for thing ("... the following principles:")
 # A sentence that opens like this goes on with the one before it ("It was revised in 2017",
@@ -132,6 +133,11 @@ class ExtractiveAnswerer:
             only = asked[1]
             chosen = [spelled] + ([] if only else [c for c in self._choose(question, ranked) if c is not spelled][:1])
             return _compose(chosen if only else self._with_follow_ups(chosen), confidence, hits)
+        if question.topic:  # "Does the letter mention child labour?": the sentences that name it, or none
+            mentions = self._mentioning(question, ranked, named_docs)
+            if not mentions:
+                return Extract(NO_ANSWER, (), confidence, True)
+            return _compose(self._with_follow_ups(mentions), confidence, hits)
         best = ranked[:FOCUS_DEPTH]
         if (
             confidence < ABSTAIN_BELOW
@@ -167,6 +173,31 @@ class ExtractiveAnswerer:
             if items:
                 return items
         return []
+
+    def _mentioning(self, question: Question, ranked: list[Candidate], named_docs: tuple[str, ...]) -> list[Candidate]:
+        """The best sentence naming the question's topic, its words in order and close together
+        ("child labor", "artisanal and small-scale mining"; not "labour unions ... child rights" nor
+        "Rights and Development" for "right to development"), from each document the question names
+        (from any, when it names none), at most `DEFAULT_SENTENCES`."""
+        topic = words(question.topic)
+        reach = len(topic) + TOPIC_GAP
+
+        def names_topic(c: Candidate) -> bool:
+            said = words(c.text)
+            for i, word in enumerate(said):
+                if word == topic[0]:
+                    at = 1
+                    for w in said[i + 1:i + reach]:
+                        at += at < len(topic) and w == topic[at]
+                    if at == len(topic):
+                        return True
+            return False
+
+        found = [c for c in ranked if (not named_docs or c.hit.chunk.doc_id in named_docs) and names_topic(c)]
+        by_document = {}
+        for c in found:
+            by_document.setdefault(c.hit.chunk.doc_id, c)
+        return list(by_document.values())[:max(DEFAULT_SENTENCES, len(named_docs))]
 
     def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
         """The best of the sentences that define `acronym` ("... Importers & Exporters (CCCMC)")."""

@@ -59,7 +59,9 @@ class Assistant:
         query = self.encoder.encode([text])[0]
         hits = self.retriever.search(text, query, k=k, mode=mode, doc_ids=tuple(doc_ids))
         retrieved_at = time.perf_counter()
-        extract = self.extractive.answer(parsed, query, hits, self.retriever.named_documents(text))
+        # "Is the Belt and Road Initiative mentioned?" names no document: its topic is left out
+        named = self.retriever.named_documents(text.replace(parsed.topic, " ") if parsed.topic else text)
+        extract = self.extractive.answer(parsed, query, hits, named)
         notice, unsupported, used_mode = "", 0, "extractive"
         if answer_mode == "llm":
             if self.llm is None:

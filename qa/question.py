@@ -66,6 +66,17 @@ _ASKS_DOCUMENTS = re.compile(  # "Which documents identify ...?": the answer nam
     r"|\bin which (?:documents|reports|texts|sources)\b",
     re.I,
 )
+# "Is deep-sea mining discussed?", "Does the letter mention child labour?": whether a topic is named.
+_MENTIONS = (
+    re.compile(r"^\s*(?:is|are|was|were)\s+(.+?)\s+(?:discussed|mentioned|covered|addressed|referred\s+to|talked\s+about|cited)\b", re.I),
+    re.compile(
+        r"^\s*(?:does|do|did)\s+(?:any\s+of\s+)?(?:the\s+)?(?:[\w'’-]+\s+){0,5}?(?:mention|discuss|cover|address|refer\s+to|"
+        r"talk\s+about|say\s+anything\s+about)\s+(.+?)\s*[?.!]*$",
+        re.I,
+    ),
+)
+_TOPIC_HEAD = re.compile(r"^\s*(?:the|a|an|any|some)\s+", re.I)
+_TOPIC_TAIL = re.compile(r"\s+(?:(?:in|by)\s+(?:the|any|these|those|all)\s+(?:\w+\s+)?(?:documents?|reports?|texts?|sources?)|anywhere)\b.*$", re.I)
 # A name with a number: "UNEA-6", "COP 29", "G20", "SDG8", "3TG".
 _IDENTIFIER = re.compile(r"\b(?:[A-Z]{2,8}[- ]?\d{1,3}|[A-Z]\d{1,3}|\d{1,2}[A-Z]{2,5})\b")
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:what|who|when|which|how|where|why|whose)\b)", re.I)
@@ -83,6 +94,7 @@ class Question:
     across_documents: bool = False  # "Which documents ...?": each document that answers gets a sentence
     identifiers: tuple[str, ...] = ()  # names with a number ("UNEA-6"), as `identifiers` writes them
     names: tuple[str, ...] = ()  # terms of its capitalised words after the first ("When did *UNEA-4* meet?")
+    topic: str = ""  # "Is *deep-sea mining* discussed?": the phrase an answer must name
 
     @classmethod
     def parse(cls, text: str) -> "Question":
@@ -97,7 +109,7 @@ class Question:
         return cls(
             text, key_terms(text), expected_kind(text), parts, focus_terms(text),
             across_documents=asks_documents(text), focus_of=focus_owner(text), identifiers=identifiers(text),
-            names=_names(text),
+            names=_names(text), topic=topic_of(text),
         )
 
 
@@ -114,6 +126,16 @@ def _names(text: str) -> tuple[str, ...]:
 def identifiers(text: str) -> tuple[str, ...]:
     """The names with a number in `text` ("UNEA-6", "COP 29"), lowercase without hyphen or space."""
     return tuple(dict.fromkeys(re.sub(r"[- ]", "", m).lower() for m in _IDENTIFIER.findall(text)))
+
+
+def topic_of(text: str) -> str:
+    """The topic a "Does the letter mention X?" / "Is X discussed?" question asks about ("X")."""
+    for pattern in _MENTIONS:
+        match = pattern.search(text)
+        if match:
+            topic = _TOPIC_TAIL.sub("", match.group(1))
+            return _TOPIC_HEAD.sub("", topic).strip() if key_terms(topic) else ""
+    return ""
 
 
 def asks_documents(text: str) -> bool:

@@ -199,6 +199,34 @@ def test_a_date_about_something_else_does_not_answer_a_when_question(assistant):
     assert answer.abstained or all(c.chunk.doc_id == "civil-society-letter-hleag-2025" for c in answer.citations)
 
 
+@pytest.mark.parametrize(
+    "question, named_phrase",
+    [
+        ("Does the Wilson report mention child labour?", "child labor"),  # British spelling finds the American
+        ("Is the Belt and Road Initiative mentioned?", "Belt and Road Initiative"),  # names no document
+        ("Does the outcome document discuss artisanal mining?", "artisanal and small-scale mining"),
+        ("Does any document mention Botswana?", "Botswana"),
+    ],
+)
+def test_a_mentioned_topic_is_answered_by_a_sentence_naming_it(assistant, question, named_phrase):
+    answer = assistant.ask(question)
+    assert not answer.abstained and named_phrase in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is deep-sea mining discussed?",  # "deep-dive conversations" and "mining" are there, apart
+        "Is uranium mentioned anywhere?",
+        "Does the letter mention child labour?",  # "labour unions ... child rights" is no mention
+        "Is the right to development mentioned in the letter?",  # "Centre for Human Rights and Development"
+        "Does the trade initiative mention artisanal and small-scale mining?",  # another document does
+    ],
+)
+def test_a_topic_no_sentence_names_is_not_mentioned(assistant, question):
+    assert assistant.ask(question).abstained
+
+
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text

@@ -116,3 +116,20 @@ def test_numbered_names_are_read_whatever_their_spelling():
     assert Question.parse("What did UNEA-6 and COP 29 decide, and what did the G20 say?").identifiers == ("unea6", "cop29", "g20")
     assert Question.parse("What did the 3TG rules of 2012 require in the 14th plan?").identifiers == ("3tg",)
     assert Question.parse("In 2019, what did the UN decide?").identifiers == ()
+
+
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("Is deep-sea mining discussed?", "deep-sea mining"),
+        ("Does the letter mention child labour?", "child labour"),
+        ("Is nuclear power discussed in the documents?", "nuclear power"),
+        ("Is uranium mentioned anywhere?", "uranium"),
+        ("Does the trade initiative talk about intellectual property?", "intellectual property"),
+        ("Is the Belt and Road Initiative mentioned?", "Belt and Road Initiative"),
+        ("Does CCCMC support artisanal mining?", ""),  # not a question about mentions
+        ("Which documents mention cobalt?", ""),  # which ones: a question across documents
+    ],
+)
+def test_the_topic_of_a_mention_question(text, topic):
+    assert Question.parse(text).topic == topic
