@@ -149,7 +149,9 @@ class ExtractiveAnswerer:
         rows = self._rows(question, ranked)
         if rows:
             return _compose(rows, confidence, hits)  # "Which signatories are based in Botswana?": the rows that say so
-        chosen = self._choose(question, ranked)
+        # "What do the initiative and the statement say about ...?": from those two, when they say anything
+        named_only = [c for c in ranked if c.hit.chunk.doc_id in named_docs] if len(named_docs) >= 2 else []
+        chosen = self._choose(question, named_only or ranked)
         lead = next((c for c in chosen if question.expects == LIST and introduces(c.text, question.terms)), None)
         if lead is not None:
             chosen = [lead]  # "... put forward the following principles:" and its items are the answer

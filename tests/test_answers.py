@@ -227,6 +227,14 @@ def test_a_topic_no_sentence_names_is_not_mentioned(assistant, question):
     assert assistant.ask(question).abstained
 
 
+def test_a_question_naming_documents_is_answered_from_them(assistant):
+    # the letter speaks of Indigenous Peoples most, but the question asks the initiative and the
+    # statement; the statement says nothing of them, so only the initiative is quoted
+    answer = assistant.ask("What do the trade initiative and the HRC statement say about indigenous people?")
+    assert "indigenous people" in answer.text
+    assert {c.chunk.doc_id for c in answer.citations} == {"green-mining-trade-initiative"}
+
+
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text
