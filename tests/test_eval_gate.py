@@ -14,8 +14,8 @@ pytestmark = pytest.mark.model
 
 GATES = [
     "hit@5=0.95",  # hybrid; measured 0.964 (0.941 before passages stopped overlapping)
-    "hit@1=0.69",  # measured 0.702 (0.691 before author words left the BM25 query)
-    "ndcg@10=0.83",  # measured 0.836
+    "hit@1=0.70",  # measured 0.714 (0.691 before author words left the BM25 query and "the documents" named no document)
+    "ndcg@10=0.83",  # measured 0.841
     "lexical.hit@5=0.86",  # measured 0.881
     "dense.hit@5=0.77",  # measured 0.786 (0.798 while passages overlapped; table rows keeping their lines had moved it from 0.821)
     "dense.ndcg@10=0.66",  # measured 0.674
