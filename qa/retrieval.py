@@ -263,7 +263,14 @@ _COLLECTIVE = re.compile(
     re.I,
 )
 _ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
-_ASKS_IDENTITY = re.compile(r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+[^,;]+$|tell me about\b)", re.I)
+# "Who is Jessica DiCarlo?", "What is the Zhongguancun Green Mine Industry Alliance?": a name and nothing
+# else ("What is the Wilson report about?" asks about the report's content)
+_NAME_WORD = r"(?-i:[A-Z][\w'’.&-]*)"
+_ASKS_IDENTITY = re.compile(
+    rf"\s*(?:(?:what|who)\s+(?:is|are|was|were)|tell\s+me\s+about)\s+(?:the\s+)?{_NAME_WORD}"
+    rf"(?:\s+(?:(?:of|for|and|on|the|de|&)\s+)*{_NAME_WORD})*\s*[?.!]*\s*$",
+    re.I,
+)
 _NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
 
 
