@@ -15,14 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.lexical import tokenize, words
+from index.lexical import tokenize
 from index.store import IndexData, Span
 from qa.acronyms import Glossary, asked_acronym
+from qa.candidate import Candidate, penalty
 from qa.kinds import has_count, kind_match
 from qa.lists import introduces, is_lead_in, list_items, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
+from qa.mentions import mentioning
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question, identifiers
 from qa.records import NO_ANSWER, Citation, Hit, Quote
+from qa.summary import Summarizer
 
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
 FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best sentences
@@ -35,11 +38,6 @@ KEEP_RATIO = 0.75  # a further sentence must score at least this share of the be
 REDUNDANT = 0.88  # cosine above which a further sentence repeats one already chosen
 WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.1}  # passage: its rank among the retrieved
 
-_CITATION_LIKE = re.compile(r"Available from|https?://|www\.|\bet al\.|\bpp?\. \d|\(\d{4}\)[,.:]|\d{4}\): \d", re.I)
-_BACK_MATTER = re.compile(r"^(?:notes|endnotes|references|bibliography|sources|acknowledg)", re.I)
-_TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
-
-TOPIC_GAP = 3  # other words that may stand among a topic's ("artisanal *and small-scale* mining")
 PER_DOCUMENT = 2  # sentences each document named in a "what do X and Y each say" question may give
 LEAD_BONUS = 0.25  # for a list question, a sentence introducing a list of the asked-for thing ("... the following principles:")
 # A sentence that opens like this goes on with the one before it ("It was revised in 2017",
@@ -48,18 +46,6 @@ RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
 _FOLLOW_UP = re.compile(
     r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)"
 )
-
-
-@dataclass(frozen=True)
-class Candidate:
-    hit: Hit
-    row: int  # row of the sentence vector
-    start: int  # offsets in the document
-    end: int
-    text: str
-    score: float
-    cosine: float
-    coverage: float
 
 
 @dataclass(frozen=True)
@@ -84,6 +70,7 @@ class ExtractiveAnswerer:
         texts = [index.documents[doc_id].text[s:e] for doc_id, s, e in spans]
         self._terms = [frozenset(t) for t in tokenize(texts)]  # by sentence vector row
         self._row_document = [doc_id for doc_id, _, _ in spans]
+        self.summarizer = Summarizer(index.sentence_vectors, self._row_document, texts, REDUNDANT)
         self.glossary = Glossary(index.documents.values())
         self._identifiers = frozenset(  # "UNEA-4", "G20": the numbered names the documents hold
             i for d in index.documents.values() for i in identifiers(f"{d.title}\n{d.author}\n{d.text}")
@@ -115,7 +102,7 @@ class ExtractiveAnswerer:
                     + WEIGHTS["kind"] * _kind_weight(question, self._near_names(question, row)) * kind_match(question.expects, text)
                     + (LEAD_BONUS if question.expects == LIST and introduces(text, question.terms) else 0.0)
                     + WEIGHTS["passage"] * passage
-                    - _penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
+                    - penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
                 )
                 out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
         out.sort(key=lambda c: -c.score)
@@ -133,8 +120,12 @@ class ExtractiveAnswerer:
             only = asked[1]
             chosen = [spelled] + ([] if only else [c for c in self._choose(question, ranked) if c is not spelled][:1])
             return _compose(chosen if only else self._with_follow_ups(chosen), confidence, hits)
+        if question.summary and len(named_docs) == 1:  # "Summarize the letter": its most central sentences
+            summary = self.summarizer.summary(named_docs[0], ranked)
+            if summary:
+                return _compose(summary, confidence, hits)
         if question.topic:  # "Does the letter mention child labour?": the sentences that name it, or none
-            mentions = self._mentioning(question, ranked, named_docs)
+            mentions = mentioning(question.topic, ranked, named_docs, DEFAULT_SENTENCES)
             if not mentions:
                 return Extract(NO_ANSWER, (), confidence, True)
             return _compose(self._with_follow_ups(mentions), confidence, hits)
@@ -175,31 +166,6 @@ class ExtractiveAnswerer:
             if items:
                 return items
         return []
-
-    def _mentioning(self, question: Question, ranked: list[Candidate], named_docs: tuple[str, ...]) -> list[Candidate]:
-        """The best sentence naming the question's topic, its words in order and close together
-        ("child labor", "artisanal and small-scale mining"; not "labour unions ... child rights" nor
-        "Rights and Development" for "right to development"), from each document the question names
-        (from any, when it names none), at most `DEFAULT_SENTENCES`."""
-        topic = words(question.topic)
-        reach = len(topic) + TOPIC_GAP
-
-        def names_topic(c: Candidate) -> bool:
-            said = words(c.text)
-            for i, word in enumerate(said):
-                if word == topic[0]:
-                    at = 1
-                    for w in said[i + 1:i + reach]:
-                        at += at < len(topic) and w == topic[at]
-                    if at == len(topic):
-                        return True
-            return False
-
-        found = [c for c in ranked if (not named_docs or c.hit.chunk.doc_id in named_docs) and names_topic(c)]
-        by_document = {}
-        for c in found:
-            by_document.setdefault(c.hit.chunk.doc_id, c)
-        return list(by_document.values())[:max(DEFAULT_SENTENCES, len(named_docs))]
 
     def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
         """The best of the sentences that define `acronym` ("... Importers & Exporters (CCCMC)")."""
@@ -397,23 +363,6 @@ def _kind_weight(question: Question, on_names: bool) -> float:
     if question.expects == DATE:
         return 2.0 if on_names else 0.0
     return 2.0 if question.expects == NUMBER else 1.0
-
-
-def _penalty(text: str, hit: Hit, row: bool) -> float:
-    """Sentences that rarely answer anything: titles, fragments, references, back matter.
-
-    A `row` of a list or table ("Nickel (Indonesia) Deforestation, Pollution") is no title when a
-    list or a name is asked for.
-    """
-    penalty = 0.0
-    words = len(text.split())
-    if words < 6:
-        penalty += 0.05
-    if not _TERMINAL.search(text) and words < 16 and not row:
-        penalty += 0.12  # a title or a label, not a statement
-    if _CITATION_LIKE.search(text) or any(_BACK_MATTER.match(s) for s in hit.chunk.section):
-        penalty += 0.2
-    return penalty
 
 
 def _compose(chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Extract:

@@ -75,6 +75,15 @@ _MENTIONS = (
         re.I,
     ),
 )
+# "Summarize the letter", "What is the Wilson report about?", "What are the key takeaways of ...?"
+_SUMMARY = re.compile(
+    r"^\s*(?:please\s+)?(?:summari[sz]e|sum\s+up|give\s+(?:me\s+)?(?:an?\s+)?(?:short\s+|brief\s+)?(?:overview|summary|gist))\b"
+    r"|^\s*(?:what\s+is|what['’]?s)\s+(?:the\s+|this\s+)?[\w\s'’-]+?\s+about\s*[?.!]*\s*$"
+    r"|^\s*what\s+(?:is|are)\s+(?:the\s+)?(?:main|key|central|core)\s+(?:points?|arguments?|messages?|takeaways?|"
+    r"findings?|ideas?|themes?|conclusions?)\s+(?:of|in|from)\b"
+    r"|^\s*(?:an?\s+)?(?:overview|summary)\s+of\b",
+    re.I,
+)
 _TOPIC_HEAD = re.compile(r"^\s*(?:the|a|an|any|some)\s+", re.I)
 _TOPIC_TAIL = re.compile(r"\s+(?:(?:in|by)\s+(?:the|any|these|those|all)\s+(?:\w+\s+)?(?:documents?|reports?|texts?|sources?)|anywhere)\b.*$", re.I)
 # A name with a number: "UNEA-6", "COP 29", "G20", "SDG8", "3TG".
@@ -95,6 +104,7 @@ class Question:
     identifiers: tuple[str, ...] = ()  # names with a number ("UNEA-6"), as `identifiers` writes them
     names: tuple[str, ...] = ()  # terms of its capitalised words after the first ("When did *UNEA-4* meet?")
     topic: str = ""  # "Is *deep-sea mining* discussed?": the phrase an answer must name
+    summary: bool = False  # "Summarize the letter": what a named document says overall
 
     @classmethod
     def parse(cls, text: str) -> "Question":
@@ -109,7 +119,7 @@ class Question:
         return cls(
             text, key_terms(text), expected_kind(text), parts, focus_terms(text),
             across_documents=asks_documents(text), focus_of=focus_owner(text), identifiers=identifiers(text),
-            names=_names(text), topic=topic_of(text),
+            names=_names(text), topic=topic_of(text), summary=asks_summary(text),
         )
 
 
@@ -136,6 +146,19 @@ def topic_of(text: str) -> str:
             topic = _TOPIC_TAIL.sub("", match.group(1))
             return _TOPIC_HEAD.sub("", topic).strip() if key_terms(topic) else ""
     return ""
+
+
+def asks_summary(text: str) -> bool:
+    """Whether the question asks what something says overall ("Summarize the letter")."""
+    return bool(_SUMMARY.search(text))
+
+
+_SUMMARY_HEADING = re.compile(r"^\W*(?:abstract|summary|executive\s+summary|synopsis|(?:key\s+)?takeaways)\W*$", re.I)
+
+
+def is_summary_section(section: tuple[str, ...]) -> bool:
+    """Whether a section path lies in a document's own summary ("Abstract", "Executive summary")."""
+    return any(_SUMMARY_HEADING.match(heading) for heading in section)
 
 
 def asks_documents(text: str) -> bool:

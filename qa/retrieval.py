@@ -25,7 +25,7 @@ import numpy as np
 from index.lexical import tokenize
 from index.store import IndexData
 from qa.acronyms import Glossary, asked_acronym
-from qa.question import asks_documents, capitalised_terms, key_terms
+from qa.question import asks_documents, asks_summary, capitalised_terms, is_summary_section, key_terms
 from qa.records import MODES, Hit
 
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
@@ -34,6 +34,7 @@ DOC_PRIOR = 0.3  # weight of the author/type match in the hybrid fusion
 TOPIC_SHARE = 0.2  # a word in more of the passages than this is a topic word and names no document
 NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
 DENSE_SLOT = 4  # in hybrid mode the passage closest in meaning ranks no lower than this place (0-based: fifth)
+PROSE_SHARE = 0.6  # a passage a summary may draw on has at least this share of its text in full sentences
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
 
 
@@ -187,8 +188,13 @@ class Retriever:
         named = () if doc_ids else ranked.named
         if not doc_ids and asks_documents(question):  # "Which documents ...?": the best passage of each
             named = self.leading_documents(ranked, k)
+        listed = set(map(int, ranked.rows))
+        if not doc_ids and len(named) == 1 and asks_summary(question):  # "Summarize the letter"
+            candidates = [r for r in self._central(named[0]) if r in listed]
+        else:
+            candidates = list(map(int, ranked.rows))
         rows: list[int] = []
-        for row in map(int, ranked.rows):
+        for row in candidates:
             if len(rows) == k:
                 break
             if not any(self._same_passage(row, r) for r in rows):
@@ -204,6 +210,30 @@ class Retriever:
             Hit(self.index.chunks[r], float(ranked.scores[position[r]]), rank, float(ranked.dense[r]), float(ranked.lexical[r]))
             for rank, r in enumerate(rows, start=1)
         ]
+
+    def _central(self, doc_id: str) -> list[int]:
+        """The prose chunks of a document, closest first to the mean of their embeddings: the passages
+        most like the whole, which a summary draws on, after the first passage of the document's own
+        summary ("Abstract", "Key messages") when it has one. Lists (a letter's signatories, a title
+        page) are left out when the document has prose."""
+        rows = self._rows_of[doc_id]
+        prose = np.array([self._prose_share(int(r)) >= PROSE_SHARE for r in rows])
+        rows = rows[prose] if prose.any() else rows
+        vectors = self.vectors[rows]
+        centre = vectors.mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        central = [int(rows[i]) for i in np.argsort(-(vectors @ centre), kind="stable")]
+        own_summary = [r for r in central if is_summary_section(self.index.chunks[r].section)]
+        return sorted(own_summary, key=lambda r: self.index.chunks[r].start)[:1] + [r for r in central if r not in own_summary[:1]]
+
+    def _prose_share(self, row: int) -> float:
+        """The share of a chunk's characters in sentences that end like sentences ("." "?" ...)."""
+        chunk = self.index.chunks[row]
+        text = self.index.documents[chunk.doc_id].text
+        spans = [(s, e) for _, (s, e) in self.index.chunk_sentences(chunk)]
+        total = sum(e - s for s, e in spans)
+        ended = sum(e - s for s, e in spans if _SENTENCE_END.search(text[s:e]))
+        return ended / total if total else 0.0
 
     def leading_documents(self, ranked: Ranked, k: int) -> tuple[str, ...]:
         """The first `k` documents to appear in the ranking: documents ranked by their best chunk."""
@@ -262,6 +292,7 @@ _COLLECTIVE = re.compile(
     r"(?:document|report|text|source|paper|statement|letter)s?|(?:document|report|text|source|paper|statement|letter)s)\b",
     re.I,
 )
+_SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*\s*$")
 _ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
 # "Who is Jessica DiCarlo?", "What is the Zhongguancun Green Mine Industry Alliance?": a name and nothing
 # else ("What is the Wilson report about?" asks about the report's content)

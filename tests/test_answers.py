@@ -235,6 +235,23 @@ def test_a_question_naming_documents_is_answered_from_them(assistant):
     assert {c.chunk.doc_id for c in answer.citations} == {"green-mining-trade-initiative"}
 
 
+def test_a_summary_of_a_document_with_an_abstract_quotes_the_abstract(assistant):
+    answer = assistant.ask("What is the Wilson report about?")
+    assert answer.text.startswith("This report examines China's evolving role"), answer.text
+    assert {c.chunk.doc_id for c in answer.citations} == {"wilson-dicarlo-critical-minerals-2024"}
+    assert all(c.chunk.section[-1:] == ("Abstract",) for c in answer.citations)
+
+
+def test_a_summary_draws_on_prose_not_on_a_list_of_signatories(assistant):
+    answer = assistant.ask("Summarize the civil society letter.")
+    assert not answer.abstained and len(re.findall(r"\[\d+\]", answer.text)) == 3
+    assert "call for the HLEAG to be established rapidly" in answer.text
+    assert all(c.chunk.doc_id == "civil-society-letter-hleag-2025" for c in answer.citations)
+    assert all("Signatory" not in " ".join(h.chunk.section) for h in answer.retrieved)
+    starts = [q.start for c in answer.citations for q in c.quotes]
+    assert starts == sorted(starts)  # in document order
+
+
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text

@@ -1,6 +1,6 @@
 """Question analysis: key terms, expected answer kind, parts and the asked-for focus."""
 
-from qa.question import COUNTRY, DATE, LIST, NUMBER, OTHER, WHO, Question, check_question, InvalidQuestion
+from qa.question import COUNTRY, DATE, LIST, NUMBER, OTHER, WHO, InvalidQuestion, Question, check_question, is_summary_section
 
 import pytest
 
@@ -133,3 +133,24 @@ def test_numbered_names_are_read_whatever_their_spelling():
 )
 def test_the_topic_of_a_mention_question(text, topic):
     assert Question.parse(text).topic == topic
+
+
+@pytest.mark.parametrize(
+    "text, summary",
+    [
+        ("Summarize the civil society letter.", True),
+        ("What is the Wilson report about?", True),
+        ("Give me an overview of the trade initiative", True),
+        ("What are the key takeaways of the Wilson report?", True),
+        ("What is green mining?", False),
+        ("What does the letter say about women?", False),
+    ],
+)
+def test_summary_questions(text, summary):
+    assert Question.parse(text).summary is summary
+
+
+def test_summary_sections_are_the_documents_own_summaries():
+    assert is_summary_section(("Abstract",)) and is_summary_section(("Report", "Executive Summary"))
+    assert not is_summary_section(("Key messages noted during the Nexus Dialogue, include:",))
+    assert not is_summary_section(("CCCMC Overview and Membership",))
