@@ -114,21 +114,9 @@ class ExtractiveAnswerer:
         """The answer; `named_docs` are documents the question names (each gets a sentence when two or more)."""
         ranked = self.candidates(question, query, hits)
         confidence = max((c.cosine for c in ranked), default=0.0)
-        asked = asked_acronym(question.text)
-        spelled = self._spelling_out(asked[0], ranked) if asked else None
-        if spelled is not None:  # "What does CCCMC stand for?": the sentence that spells it out
-            only = asked[1]
-            chosen = [spelled] + ([] if only else [c for c in self._choose(question, ranked) if c is not spelled][:1])
-            return _compose(chosen if only else self._with_follow_ups(chosen), confidence, hits)
-        if question.summary and len(named_docs) == 1:  # "Summarize the letter": its most central sentences
-            summary = self.summarizer.summary(named_docs[0], ranked)
-            if summary:
-                return _compose(summary, confidence, hits)
-        if question.topic:  # "Does the letter mention child labour?": the sentences that name it, or none
-            mentions = mentioning(question.topic, ranked, named_docs, DEFAULT_SENTENCES)
-            if not mentions:
-                return Extract(NO_ANSWER, (), confidence, True)
-            return _compose(self._with_follow_ups(mentions), confidence, hits)
+        by_form = self._by_form(question, ranked, named_docs)
+        if by_form is not None:
+            return _compose(by_form, confidence, hits) if by_form else Extract(NO_ANSWER, (), confidence, True)
         best = ranked[:FOCUS_DEPTH]
         if (
             confidence < ABSTAIN_BELOW
@@ -167,6 +155,21 @@ class ExtractiveAnswerer:
                 return items
         return []
 
+    def _by_form(self, question: Question, ranked: list[Candidate], named_docs: tuple[str, ...]) -> list[Candidate] | None:
+        """The answer to a question of a form with its own rule: an acronym's spelling out, a named
+        document's summary, a topic's mentions (none: abstain). None for other questions."""
+        asked = asked_acronym(question.text)
+        spelled = self._spelling_out(asked[0], ranked) if asked else None
+        if spelled is not None:  # "What does CCCMC stand for?": the sentence that spells it out
+            if asked[1]:
+                return [spelled]
+            return self._with_follow_ups([spelled] + [c for c in self._choose(question, ranked) if c is not spelled][:1])
+        if question.summary and len(named_docs) == 1:  # "Summarize the letter": its most central sentences
+            return self.summarizer.summary(named_docs[0], ranked) or None
+        if question.topic:  # "Does the letter mention child labour?": the sentences that name it, or none
+            return self._with_follow_ups(mentioning(question.topic, ranked, named_docs, DEFAULT_SENTENCES))
+        return None
+
     def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
         """The best of the sentences that define `acronym` ("... Importers & Exporters (CCCMC)")."""
         places = self.glossary.lookup(acronym)
@@ -188,7 +191,7 @@ class ExtractiveAnswerer:
         "Which countries ...?" needs a country named; "When ...?" a date; "How many complaints ...?"
         a count in a sentence that names complaints.
         """
-        if question.expects == DATE:  # "When will the HLEAG meet?": a date in a passage on the HLEAG, not any meeting's
+        if question.expects == DATE:  # "When will the HLEAG meet?": a date by the HLEAG's name, not any meeting's
             return any(kind_match(DATE, c.text) and self._near_names(question, c.row) for c in best)
         if question.expects == COUNTRY:
             return any(kind_match(COUNTRY, c.text) for c in best)
