@@ -84,6 +84,8 @@ _SUMMARY = re.compile(
     r"|^\s*(?:an?\s+)?(?:overview|summary)\s+of\b",
     re.I,
 )
+# A document's own summary: a section headed "Abstract", "Executive summary", "Takeaways"
+_SUMMARY_HEADING = re.compile(r"^\W*(?:abstract|summary|executive\s+summary|synopsis|(?:key\s+)?takeaways)\W*$", re.I)
 _TOPIC_HEAD = re.compile(r"^\s*(?:the|a|an|any|some)\s+", re.I)
 _TOPIC_TAIL = re.compile(r"\s+(?:(?:in|by)\s+(?:the|any|these|those|all)\s+(?:\w+\s+)?(?:documents?|reports?|texts?|sources?)|anywhere)\b.*$", re.I)
 # A name with a number: "UNEA-6", "COP 29", "G20", "SDG8", "3TG".
@@ -151,9 +153,6 @@ def topic_of(text: str) -> str:
 def asks_summary(text: str) -> bool:
     """Whether the question asks what something says overall ("Summarize the letter")."""
     return bool(_SUMMARY.search(text))
-
-
-_SUMMARY_HEADING = re.compile(r"^\W*(?:abstract|summary|executive\s+summary|synopsis|(?:key\s+)?takeaways)\W*$", re.I)
 
 
 def is_summary_section(section: tuple[str, ...]) -> bool:

@@ -10,7 +10,8 @@ on the gold questions and on SciFact train queries (README, "Retrieval tuning").
 Results never hold two chunks that overlap in one document or are near-duplicates. A question
 that names several documents ("the HRC statement and the letter") gets each one's best passage;
 "who wrote the ... report?" adds the named document's author to the BM25 query; other questions
-leave the words naming an author out of it.
+leave the words naming an author out of it. "What does CCCMC stand for?" gets a passage that spells
+the acronym out; "Summarize the letter" gets the letter's passages most like the whole.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from index.lexical import tokenize
 from index.store import IndexData
 from qa.acronyms import Glossary, asked_acronym
+from qa.candidate import is_full_sentence
 from qa.question import asks_documents, asks_summary, capitalised_terms, is_summary_section, key_terms
 from qa.records import MODES, Hit
 
@@ -214,7 +216,7 @@ class Retriever:
     def _central(self, doc_id: str) -> list[int]:
         """The prose chunks of a document, closest first to the mean of their embeddings: the passages
         most like the whole, which a summary draws on, after the first passage of the document's own
-        summary ("Abstract", "Key messages") when it has one. Lists (a letter's signatories, a title
+        summary ("Abstract", "Takeaways") when it has one. Lists (a letter's signatories, a title
         page) are left out when the document has prose."""
         rows = self._rows_of[doc_id]
         prose = np.array([self._prose_share(int(r)) >= PROSE_SHARE for r in rows])
@@ -223,8 +225,9 @@ class Retriever:
         centre = vectors.mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
         central = [int(rows[i]) for i in np.argsort(-(vectors @ centre), kind="stable")]
-        own_summary = [r for r in central if is_summary_section(self.index.chunks[r].section)]
-        return sorted(own_summary, key=lambda r: self.index.chunks[r].start)[:1] + [r for r in central if r not in own_summary[:1]]
+        authored = sorted((r for r in central if is_summary_section(self.index.chunks[r].section)),
+                          key=lambda r: self.index.chunks[r].start)[:1]
+        return authored + [r for r in central if r not in authored]
 
     def _prose_share(self, row: int) -> float:
         """The share of a chunk's characters in sentences that end like sentences ("." "?" ...)."""
@@ -232,7 +235,7 @@ class Retriever:
         text = self.index.documents[chunk.doc_id].text
         spans = [(s, e) for _, (s, e) in self.index.chunk_sentences(chunk)]
         total = sum(e - s for s, e in spans)
-        ended = sum(e - s for s, e in spans if _SENTENCE_END.search(text[s:e]))
+        ended = sum(e - s for s, e in spans if is_full_sentence(text[s:e]))
         return ended / total if total else 0.0
 
     def leading_documents(self, ranked: Ranked, k: int) -> tuple[str, ...]:
@@ -292,7 +295,6 @@ _COLLECTIVE = re.compile(
     r"(?:document|report|text|source|paper|statement|letter)s?|(?:document|report|text|source|paper|statement|letter)s)\b",
     re.I,
 )
-_SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*\s*$")
 _ASKS_AUTHOR = re.compile(r"\b(?:author(?:s|ed)?|wrote|written by|writer)\b", re.I)
 # "Who is Jessica DiCarlo?", "What is the Zhongguancun Green Mine Industry Alliance?": a name and nothing
 # else ("What is the Wilson report about?" asks about the report's content)
