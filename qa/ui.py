@@ -34,6 +34,7 @@ QUEUE_MAX = 256
 EXAMPLES = (
     "Which principles must the HLEAG process be based on?",
     "What is CCCMC?",
+    "Summarize the civil society letter.",
     "When did UNEA-4 adopt the resolution on mineral resource governance?",
     "Who won the 2022 World Cup?",
 )
