@@ -23,6 +23,7 @@ from qa.kinds import has_count, kind_match
 from qa.lists import introduces, is_lead_in, list_items, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
 from qa.mentions import mentioning
+from qa.publication import date_span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question, identifiers
 from qa.records import NO_ANSWER, Citation, Hit, Quote
 from qa.summary import Summarizer
@@ -157,7 +158,7 @@ class ExtractiveAnswerer:
 
     def _by_form(self, question: Question, ranked: list[Candidate], named_docs: tuple[str, ...]) -> list[Candidate] | None:
         """The answer to a question of a form with its own rule: an acronym's spelling out, a named
-        document's summary, a topic's mentions (none: abstain). None for other questions."""
+        document's summary or date, a topic's mentions (none: abstain). None for other questions."""
         asked = asked_acronym(question.text)
         spelled = self._spelling_out(asked[0], ranked) if asked else None
         if spelled is not None:  # "What does CCCMC stand for?": the sentence that spells it out
@@ -166,6 +167,11 @@ class ExtractiveAnswerer:
             return self._with_follow_ups([spelled] + [c for c in self._choose(question, ranked) if c is not spelled][:1])
         if question.summary and len(named_docs) == 1:  # "Summarize the letter": its most central sentences
             return self.summarizer.summary(named_docs[0], ranked) or None
+        if question.dated and len(named_docs) == 1:  # "When was the HRC statement issued?": its date line
+            span = date_span(self.index.documents[named_docs[0]])
+            line = next((c for c in ranked if span and c.hit.chunk.doc_id == named_docs[0] and c.start <= span[0] < c.end), None)
+            if line is not None:
+                return [line]
         if question.topic:  # "Does the letter mention child labour?": the sentences that name it, or none
             return self._with_follow_ups(mentioning(question.topic, ranked, named_docs, DEFAULT_SENTENCES))
         return None

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from index.lexical import tokenize
+from qa.publication import dated_subject
 
 MAX_QUESTION_CHARS = 1000
 
@@ -107,6 +108,7 @@ class Question:
     names: tuple[str, ...] = ()  # terms of its capitalised words after the first ("When did *UNEA-4* meet?")
     topic: str = ""  # "Is *deep-sea mining* discussed?": the phrase an answer must name
     summary: bool = False  # "Summarize the letter": what a named document says overall
+    dated: str = ""  # "When was *the HRC statement* issued?": what the question asks the date of
 
     @classmethod
     def parse(cls, text: str) -> "Question":
@@ -121,7 +123,7 @@ class Question:
         return cls(
             text, key_terms(text), expected_kind(text), parts, focus_terms(text),
             across_documents=asks_documents(text), focus_of=focus_owner(text), identifiers=identifiers(text),
-            names=_names(text), topic=topic_of(text), summary=asks_summary(text),
+            names=_names(text), topic=topic_of(text), summary=asks_summary(text), dated=dated_subject(text),
         )
 
 

@@ -19,14 +19,17 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from corpus.chunking import Chunk
 from index.lexical import tokenize
 from index.store import IndexData
 from qa.acronyms import Glossary, asked_acronym
 from qa.candidate import is_full_sentence
+from qa.publication import date_span, dated_subject
 from qa.question import asks_documents, asks_summary, capitalised_terms, is_summary_section, key_terms
 from qa.records import MODES, Hit
 
@@ -204,8 +207,14 @@ class Retriever:
         if len(named) >= 2:
             rows = self._with_each_named(ranked, rows, named)
         asked = asked_acronym(question)
-        if asked:
-            rows = self._with_definition(ranked, rows, asked[0], k)
+        if asked:  # "What does CCCMC stand for?": a passage that spells it out
+            places = self.glossary.lookup(asked[0])
+            rows = self._with_passage(
+                ranked, rows, k, lambda c: any(doc_id == c.doc_id and c.start <= d.start < c.end for doc_id, d in places)
+            )
+        dated = self._dated_at(question) if not doc_ids else None
+        if dated:  # "When was the HRC statement issued?": the passage with its date line
+            rows = self._with_passage(ranked, rows, k, lambda c: c.doc_id == dated[0] and c.start <= dated[1] < c.end)
         position = {int(r): i for i, r in enumerate(ranked.rows)}
         rows.sort(key=position.__getitem__)
         return [
@@ -267,20 +276,22 @@ class Retriever:
                 rows[rows.index(spare[-1])] = best
         return rows
 
-    def _with_definition(self, ranked: Ranked, rows: list[int], acronym: str, k: int) -> list[int]:
-        """For "What does CCCMC stand for?": a passage that spells the acronym out takes the last place
-        in the results, unless one holds a place already."""
-        places = self.glossary.lookup(acronym)
-
-        def defines(row: int) -> bool:
-            chunk = self.index.chunks[row]
-            return any(doc_id == chunk.doc_id and chunk.start <= d.start < chunk.end for doc_id, d in places)
-
-        if not places or any(defines(r) for r in rows):
+    def _with_passage(self, ranked: Ranked, rows: list[int], k: int, wanted: Callable[[Chunk], bool]) -> list[int]:
+        """`rows` with the best-ranked `wanted` passage in the last place, unless one holds a place already."""
+        if any(wanted(self.index.chunks[r]) for r in rows):
             return rows
         kept = rows if len(rows) < k else rows[:-1]
-        best = next((int(r) for r in ranked.rows if defines(int(r)) and not any(self._same_passage(int(r), o) for o in kept)), None)
+        best = next((int(r) for r in ranked.rows
+                     if wanted(self.index.chunks[int(r)]) and not any(self._same_passage(int(r), o) for o in kept)), None)
         return rows if best is None else kept + [best]
+
+    def _dated_at(self, question: str) -> tuple[str, int] | None:
+        """For "When was the HRC statement issued?": the one document its subject names and where its
+        text gives its date; None when the question asks no such thing or the text has no date."""
+        subject = dated_subject(question)
+        named = self.named_documents(subject) if subject else ()
+        span = date_span(self.index.documents[named[0]]) if len(named) == 1 else None
+        return (named[0], span[0]) if span else None
 
     def _same_passage(self, row: int, other: int) -> bool:
         a, b = self.index.chunks[row], self.index.chunks[other]

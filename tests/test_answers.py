@@ -252,6 +252,25 @@ def test_a_summary_draws_on_prose_not_on_a_list_of_signatories(assistant):
     assert starts == sorted(starts)  # in document order
 
 
+@pytest.mark.parametrize(
+    "question, date_line",
+    [
+        ("When was the HRC statement issued?", "Distr.: General 11 June 2026"),
+        ("What is the date of the Nexus Dialogue outcome document?", "November 17, 2020"),
+        # the outcome document is no UNEA-4 resolution: its own date, not the resolution's
+        ("When was the outcome document published?", "November 17, 2020"),
+    ],
+)
+def test_when_a_document_was_issued_is_its_date_line(assistant, question, date_line):
+    answer = assistant.ask(question)
+    assert answer.text.startswith(date_line) and len(answer.citations) == 1, answer.text
+
+
+def test_a_document_dated_by_year_only_is_not_given_a_date_line(assistant):
+    answer = assistant.ask("When was the Wilson report published?")  # metadata says "2024" only
+    assert "Distr." not in answer.text and "November 17, 2020" not in answer.text
+
+
 def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
     answer = assistant.ask("How many member countries does the IGF have?")
     assert not answer.abstained and "76" in answer.text
