@@ -58,7 +58,8 @@ class Extract:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, index: IndexData):
+    def __init__(self, index: IndexData, glossary: Glossary | None = None):
+        """`glossary`: the acronyms the documents define, when the caller has read them already."""
         if index.sentence_vectors is None:
             raise ValueError("the index has no sentence embeddings; rebuild it with sentences")
         self.index = index
@@ -72,7 +73,7 @@ class ExtractiveAnswerer:
         self._terms = [frozenset(t) for t in tokenize(texts)]  # by sentence vector row
         self._row_document = [doc_id for doc_id, _, _ in spans]
         self.summarizer = Summarizer(index.sentence_vectors, self._row_document, texts, REDUNDANT)
-        self.glossary = Glossary(index.documents.values())
+        self.glossary = glossary or Glossary(index.documents.values())
         self._identifiers = frozenset(  # "UNEA-4", "G20": the numbered names the documents hold
             i for d in index.documents.values() for i in identifiers(f"{d.title}\n{d.author}\n{d.text}")
         )

@@ -22,7 +22,7 @@ class Assistant:
         self.index = index
         self.encoder = encoder
         self.retriever = Retriever(index)
-        self.extractive = ExtractiveAnswerer(index)
+        self.extractive = ExtractiveAnswerer(index, self.retriever.glossary)
         self.llm = llm
 
     @classmethod

@@ -13,7 +13,11 @@ def names_topic(topic: str, text: str) -> bool:
     """Whether `text` names `topic`: "child labor" for "child labour", "artisanal and small-scale
     mining" for "artisanal mining"; not "labour unions ... child rights", nor "Rights and
     Development" for "right to development"."""
-    wanted, said = words(topic), words(text)
+    return _holds(words(topic), words(text))
+
+
+def _holds(wanted: list[str], said: list[str]) -> bool:
+    """Whether `said` holds the words `wanted` in order, at most `TOPIC_GAP` others among them."""
     if not wanted:
         return False
     reach = len(wanted) + TOPIC_GAP
@@ -30,9 +34,10 @@ def names_topic(topic: str, text: str) -> bool:
 def mentioning(topic: str, ranked: list[Candidate], named_docs: tuple[str, ...], limit: int) -> list[Candidate]:
     """The best sentence naming `topic` from each document the question names (from any, when it
     names none), at most `limit` or one per named document."""
+    wanted = words(topic)
     best: dict[str, Candidate] = {}
     for cand in ranked:
         doc_id = cand.hit.chunk.doc_id
-        if doc_id not in best and (not named_docs or doc_id in named_docs) and names_topic(topic, cand.text):
+        if doc_id not in best and (not named_docs or doc_id in named_docs) and _holds(wanted, words(cand.text)):
             best[doc_id] = cand
     return list(best.values())[:max(limit, len(named_docs))]
