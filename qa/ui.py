@@ -135,13 +135,14 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
     data_dir = Path(data_dir)
     documents = assistant.documents
     answer_modes = ["extractive"] + (["llm"] if assistant.llm is not None else [])
+    kinds = tuple(sorted({d.doc_type.split()[-1].lower() for d in documents.values() if d.doc_type.strip()}))
 
     def on_ask(question, history, turns, mode, k, doc_ids, answer_mode):
         history, turns = list(history or []), list(turns or [])
         text = question if isinstance(question, str) else ""
         asked = " ".join(text.split())
         shown = (asked[:300] + " …") if len(asked) > 300 else (asked or "(empty question)")
-        read = read_as_follow_up(asked, turns[-1]["question"] if turns else "")  # "When was it launched?"
+        read = read_as_follow_up(asked, turns[-1]["question"] if turns else "", kinds)  # "When was it launched?"
         try:
             answer = assistant.ask(read, k=int(k), mode=mode, doc_ids=tuple(doc_ids or ()), answer_mode=answer_mode)
         except (InvalidQuestion, UnknownDocument, ValueError) as exc:

@@ -36,3 +36,27 @@ def test_subject_is_the_one_name_after_the_first_word():
     assert subject("Who wrote the Wilson report?") == "the Wilson"
     assert subject("What is green mining?") is None
     assert subject("Why?") is None
+
+
+KINDS = ("letter", "statement", "report", "initiative", "document")
+
+
+@pytest.mark.parametrize(
+    "question, previous, read",
+    [
+        # "And X?" asks the previous question of another document ...
+        ("And the trade initiative?", "What does the letter say about women?", "What does the trade initiative say about women?"),
+        ("What about the outcome document?", "When was the HRC statement issued?", "When was the outcome document issued?"),
+        # ... or of another name
+        ("And the IGF?", "What is the HLEAG?", "What is the IGF?"),
+        ("And the IGF?", "What does the letter say about the HLEAG?", "What does the letter say about the IGF?"),
+        # an "and" question of its own still has its pronoun read
+        ("And when was it launched?", "What is the HLEAG?", "And when was the HLEAG launched?"),
+        # nothing to put it in place of
+        ("And women?", "What does the letter say about children?", "And women?"),
+        ("And the trade initiative?", "", "And the trade initiative?"),
+    ],
+)
+def test_and_x_reads_the_previous_question_about_x(question, previous, read):
+    assert read_as_follow_up(question, previous, KINDS) == read
+

@@ -139,6 +139,12 @@ def test_a_follow_up_question_is_read_with_the_previous_subject(page, tmp_path):
     assert page.locator("#chat").get_by_text("When was it supposed to be launched?", exact=True).count() == 1
     page.screenshot(path=str(tmp_path / "follow-up.png"))
 
+    ask(page, "What does the letter say about women?")
+    answer = ask(page, "And the trade initiative?")  # the same question of another document
+    text = answer.inner_text()
+    assert "Read as a follow-up: “What does the trade initiative say about women?”" in text
+    assert "women" in text.split("Note:")[0], text
+
 
 def test_markup_in_a_question_is_shown_as_text(page, tmp_path):
     answer = ask(page, XSS_QUESTION)
