@@ -20,6 +20,8 @@ _EXPLETIVE = re.compile(
     re.I,
 )
 _CAPITALISED = re.compile(r"\b[A-Z]")
+# "And the trade initiative?", "What about the IGF?": the previous question, about something else
+_ELLIPSIS = re.compile(r"^\s*(?:and|what\s+about|how\s+about)\s+((?:\S+\s+){0,7}?\S+?)\s*[?.!]*\s*$", re.I)
 # A name: capitalised words, with the small words inside names ("Ministry of Commerce"), and "the" before it.
 _NAME = re.compile(
     r"(?:\b[Tt]he\s+)?[A-Z][\w’'.&-]*(?:\s+(?:(?:of|for|and|on|the|de|&)\s+)*[A-Z][\w’'.&-]*)*"
@@ -35,10 +37,6 @@ def subject(question: str) -> str | None:
     names = {re.sub(r"(?:['’]s)?[?.!,;:]*$", "", m.group(0)) for m in _NAME.finditer(words[1])}
     names.discard("")
     return names.pop() if len(names) == 1 else None
-
-
-# "And the trade initiative?", "What about the IGF?": the previous question, about something else
-_ELLIPSIS = re.compile(r"^\s*(?:and|what\s+about|how\s+about)\s+((?:\S+\s+){0,7}?\S+?)\s*[?.!]*\s*$", re.I)
 
 
 def read_as_follow_up(question: str, previous: str, kinds: tuple[str, ...] = ()) -> str:
