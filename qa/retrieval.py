@@ -228,6 +228,8 @@ class Retriever:
         summary ("Abstract", "Takeaways") when it has one. Lists (a letter's signatories, a title
         page) are left out when the document has prose."""
         rows = self._rows_of[doc_id]
+        if not len(rows):
+            return []
         prose = np.array([self._prose_share(int(r)) >= PROSE_SHARE for r in rows])
         rows = rows[prose] if prose.any() else rows
         vectors = self.vectors[rows]
