@@ -1,8 +1,10 @@
 """Acronyms the documents define ("the Intergovernmental Forum on Mining, Minerals, Metals and
 Sustainable Development (IGF)") and questions that ask what one stands for.
 
-The long form is found as in Schwartz and Hearst (2003): the shortest run of words before the
-parenthesis whose letters hold the acronym's letters in order, the first at the start of a word.
+The long form is found much as in Schwartz and Hearst (2003): a run of words before the
+parenthesis whose letters hold the acronym's letters in order, the first at the start of a word;
+of those, the one whose word initials match the most letters, then the shortest. A long form
+broken across lines is not found.
 """
 
 from __future__ import annotations
