@@ -123,3 +123,7 @@ class Glossary:
     def lookup(self, acronym: str) -> list[tuple[str, Definition]]:
         """Where `acronym` is defined, as (document id, definition), in document order."""
         return self._defined.get(acronym.lower(), [])
+
+    def defines(self, acronym: str, doc_id: str, start: int, end: int) -> bool:
+        """Whether the span `start:end` of document `doc_id` holds the start of a definition of `acronym`."""
+        return any(d == doc_id and start <= definition.start < end for d, definition in self.lookup(acronym))

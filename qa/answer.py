@@ -101,7 +101,7 @@ class ExtractiveAnswerer:
                 score = (
                     WEIGHTS["cosine"] * cosine
                     + WEIGHTS["coverage"] * coverage
-                    + WEIGHTS["kind"] * _kind_weight(question, self._near_names(question, row)) * kind_match(question.expects, text)
+                    + WEIGHTS["kind"] * self._kind_weight(question, row) * kind_match(question.expects, text)
                     + (LEAD_BONUS if question.expects == LIST and introduces(text, question.terms) else 0.0)
                     + WEIGHTS["passage"] * passage
                     - penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
@@ -179,11 +179,7 @@ class ExtractiveAnswerer:
 
     def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
         """The best of the sentences that define `acronym` ("... Importers & Exporters (CCCMC)")."""
-        places = self.glossary.lookup(acronym)
-        return next(
-            (c for c in ranked if any(doc_id == c.hit.chunk.doc_id and c.start <= d.start < c.end for doc_id, d in places)),
-            None,
-        )
+        return next((c for c in ranked if self.glossary.defines(acronym, c.hit.chunk.doc_id, c.start, c.end)), None)
 
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""
@@ -199,12 +195,24 @@ class ExtractiveAnswerer:
         a count in a sentence that names complaints.
         """
         if question.expects == DATE:  # "When will the HLEAG meet?": a date by the HLEAG's name, not any meeting's
-            return any(kind_match(DATE, c.text) and self._near_names(question, c.row) for c in best)
+            return any(self._dates_it(question, c) for c in best)
         if question.expects == COUNTRY:
             return any(kind_match(COUNTRY, c.text) for c in best)
         if question.expects == NUMBER and question.focus:
             return any(set(question.focus) & self._terms[c.row] and has_count(c.text) for c in best)
         return True
+
+    def _kind_weight(self, question: Question, row: int) -> float:
+        """How much holding the asked-for kind counts in sentence `row`: double for a date or a number,
+        and a date only by the question's names ("When will the HLEAG meet?" is not answered by
+        CCCMC's meeting)."""
+        if question.expects == DATE:
+            return 2.0 if self._near_names(question, row) else 0.0
+        return 2.0 if question.expects == NUMBER else 1.0
+
+    def _dates_it(self, question: Question, cand: Candidate) -> bool:
+        """Whether `cand` holds a date by the question's names."""
+        return bool(kind_match(DATE, cand.text)) and self._near_names(question, cand.row)
 
     def _near_names(self, question: Question, row: int) -> bool:
         """Whether sentence `row` or the one before it names one of the question's names (true when it
@@ -219,7 +227,7 @@ class ExtractiveAnswerer:
         where the question's names are (`_holds_kind` found one among `best`)."""
         if question.expects != DATE or question.parts or any(kind_match(DATE, c.text) for c in chosen):
             return []
-        return [c for c in best if kind_match(DATE, c.text) and self._near_names(question, c.row)][:1]
+        return [c for c in best if self._dates_it(question, c)][:1]
 
     def _one_per_part(self, question: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """For "When was X launched, and when was it revised?": the best sentence for each later part."""
@@ -365,14 +373,6 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(cand)
         return chosen
-
-
-def _kind_weight(question: Question, on_names: bool) -> float:
-    """How much holding the asked-for kind counts: double for a date or a number, and a date only
-    where the question's names are ("When will the HLEAG meet?" is not answered by CCCMC's meeting)."""
-    if question.expects == DATE:
-        return 2.0 if on_names else 0.0
-    return 2.0 if question.expects == NUMBER else 1.0
 
 
 def _compose(chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Extract:

@@ -208,10 +208,7 @@ class Retriever:
             rows = self._with_each_named(ranked, rows, named)
         asked = asked_acronym(question)
         if asked:  # "What does CCCMC stand for?": a passage that spells it out
-            places = self.glossary.lookup(asked[0])
-            rows = self._with_passage(
-                ranked, rows, k, lambda c: any(doc_id == c.doc_id and c.start <= d.start < c.end for doc_id, d in places)
-            )
+            rows = self._with_passage(ranked, rows, k, lambda c: self.glossary.defines(asked[0], c.doc_id, c.start, c.end))
         dated = self._dated_at(question) if not doc_ids else None
         if dated:  # "When was the HRC statement issued?": the passage with its date line
             rows = self._with_passage(ranked, rows, k, lambda c: c.doc_id == dated[0] and c.start <= dated[1] < c.end)
