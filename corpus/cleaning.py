@@ -13,7 +13,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from corpus.document import Section
+from corpus.assembler import CleanText
+from corpus.document import Block, Section
 
 FURNITURE_MIN_REPEATS = 3
 FURNITURE_MAX_CHARS = 120
@@ -36,13 +37,6 @@ _CLOSERS = "\"'”’)]"
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff\u2060"), None)
 
 
-@dataclass(frozen=True)
-class CleanText:
-    text: str
-    pages: tuple[int, ...]
-    headings: tuple[Section, ...]
-
-
 @dataclass
 class _Block:
     page: int
@@ -52,9 +46,11 @@ class _Block:
 
 def clean_pages(pages: list[str], paged: bool = False) -> CleanText:
     """Clean a document given as a list of page texts (one element when unpaged)."""
-    blocks = _split_blocks(pages, paged)
-    blocks = _drop_furniture(blocks)
-    return _assemble(blocks, paged)
+    removed: Counter[str] = Counter()
+    blocks = _split_blocks(pages, paged, removed)
+    blocks = _drop_furniture(blocks, removed)
+    cleaned = _assemble(blocks, paged)
+    return CleanText(cleaned.text, cleaned.pages, cleaned.headings, cleaned.blocks, {k: v for k, v in removed.items() if v})
 
 
 def clean_text(text: str) -> CleanText:
@@ -71,13 +67,17 @@ def normalise_inline(text: str) -> str:
     return text
 
 
-def _split_blocks(pages: list[str], paged: bool) -> list[_Block]:
+def _split_blocks(pages: list[str], paged: bool, removed: Counter[str]) -> list[_Block]:
     page_lines: list[list[str]] = []
     for raw in pages:
         lines = [line.rstrip() for line in normalise_inline(raw).split("\n")]
-        page_lines.append(_strip_page_numbers(lines) if paged else [l for l in lines if not _PAGE_NUMBER.match(l)])
+        kept = _strip_page_numbers(lines) if paged else [l for l in lines if not _PAGE_NUMBER.match(l)]
+        removed["page number"] += sum(1 for l in lines if l.strip()) - sum(1 for l in kept if l.strip())
+        page_lines.append(kept)
     if paged:
+        before = sum(len(lines) for lines in page_lines)
         page_lines = _strip_running_lines(page_lines)
+        removed["running header or footer"] += before - sum(len(lines) for lines in page_lines)
     blocks: list[_Block] = []
     for number, lines in enumerate(page_lines):
         current: list[str] = []
@@ -120,7 +120,7 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", " ", _EMPHASIS.sub(r"\1", text).replace("#", "")).strip().lower()
 
 
-def _drop_furniture(blocks: list[_Block]) -> list[_Block]:
+def _drop_furniture(blocks: list[_Block], removed: Counter[str]) -> list[_Block]:
     """Drop short blocks that repeat, and repeated blocks standing next to them."""
     counts = Counter(_key(b.text) for b in blocks)
     furniture = [
@@ -139,6 +139,7 @@ def _drop_furniture(blocks: list[_Block]) -> list[_Block]:
     gap = False
     for b, drop in zip(blocks, furniture):
         if drop:
+            removed["repeated furniture"] += 1
             gap = True
             continue
         if kept and b.page != kept[-1].page:
@@ -172,12 +173,13 @@ def _is_rows(lines: list[str]) -> bool:
     return len(lines) >= ROWS_MIN_LINES and open_ends >= share and mean <= ROW_MAX_MEAN_CHARS
 
 
-def _unwrap(block: str) -> list[str]:
-    """Join hard-wrapped lines; keep list items, and the rows of a list or table, on lines of their own."""
+def _unwrap(block: str) -> tuple[list[str], bool]:
+    """Join hard-wrapped lines; keep list items, and the rows of a list or table, on lines of
+    their own. Also says whether the lines are rows."""
     raw_lines = [raw.strip() for raw in block.split("\n") if raw.strip()]
     lines = [re.sub(r" {2,}", " ", line) for line in raw_lines]
     if _is_rows(raw_lines):
-        return lines
+        return lines, True
     out: list[str] = []
     for line in lines:
         if out and not _LIST_ITEM.match(line):
@@ -188,7 +190,7 @@ def _unwrap(block: str) -> list[str]:
                 out[-1] = prev + " " + line
         else:
             out.append(line)
-    return out
+    return out, False
 
 
 def _heading(lines: list[str], next_block: str | None, guess: bool) -> tuple[int, str] | None:
@@ -219,11 +221,12 @@ def _assemble(blocks: list[_Block], paged: bool) -> CleanText:
     text = ""
     pages: list[int] = []
     headings: list[Section] = []
+    structure: list[Block] = []
     seen_pages: set[int] = set()
     guess = not any(_MD_HEADING.match(b.text) for b in blocks)  # Markdown headings are authoritative
     previous_head = False
     for i, block in enumerate(blocks):
-        lines = _unwrap(block.text)
+        lines, rows = _unwrap(block.text)
         if not lines:
             continue
         next_text = blocks[i + 1].text if i + 1 < len(blocks) else None
@@ -251,6 +254,27 @@ def _assemble(blocks: list[_Block], paged: bool) -> CleanText:
             pages.append(len(text))
         if head:
             headings.append(Section(len(text), head[0], head[1]))
+        if joins:
+            last = structure.pop()
+            structure.append(Block(last.kind, last.start, len(text) + len(lines[0]), last.level))
+        structure += _line_blocks(lines[1:] if joins else lines, len(text) + (len(lines[0]) + 1 if joins else 0), head, rows)
         text += body
         previous_head = bool(head)
-    return CleanText(text=text, pages=tuple(pages), headings=tuple(headings))
+    return CleanText(text=text, pages=tuple(pages), headings=tuple(headings), blocks=tuple(structure))
+
+
+def _line_blocks(lines: list[str], start: int, head: tuple[int, str] | None, rows: bool) -> list[Block]:
+    """One block per line of a cleaned block, starting at `start`: a heading, the rows of a list
+    or table, list items, or paragraphs."""
+    blocks = []
+    for line in lines:
+        if head:
+            blocks.append(Block("heading", start, start + len(line), head[0]))
+        elif rows:
+            blocks.append(Block("table_row", start, start + len(line)))
+        elif _LIST_ITEM.match(line):
+            blocks.append(Block("list_item", start, start + len(line), 1))
+        else:
+            blocks.append(Block("paragraph", start, start + len(line)))
+        start += len(line) + 1
+    return blocks

@@ -10,23 +10,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.errors import UnreadableDocument
+from corpus.raw import RawDocument
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class RawDocument:
-    """Text as read from a file, before cleaning."""
-
-    pages: list[str]
-    paged: bool = False
-    title: str = ""
-    key: str = ""  # identifies one record inside a multi-document file (JSON Lines)
-    meta: dict[str, str] = field(default_factory=dict)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -58,7 +47,7 @@ def decode_text(path: Path, data: bytes) -> str:
 
 
 def read_plain(path: Path) -> Iterator[RawDocument]:
-    yield RawDocument(pages=[decode_text(path, read_bytes(path))])
+    yield RawDocument(pages=(decode_text(path, read_bytes(path)),))
 
 
 def read_markdown(path: Path) -> Iterator[RawDocument]:
@@ -70,7 +59,7 @@ def read_markdown(path: Path) -> Iterator[RawDocument]:
         found = re.search(r"^title:\s*[\"']?(.*?)[\"']?\s*$", front.group(1), re.MULTILINE)
         title = found.group(1) if found else ""
     heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
-    yield RawDocument(pages=[text], title=title or (heading.group(1).strip("#* ") if heading else ""))
+    yield RawDocument(pages=(text,), title=title or (heading.group(1).strip("#* ") if heading else ""))
 
 
 def read_html(path: Path) -> Iterator[RawDocument]:
@@ -98,7 +87,7 @@ def read_html(path: Path) -> Iterator[RawDocument]:
         blocks = [body] if body else []
     if not blocks:
         raise UnreadableDocument(str(path), "no text in the HTML")
-    yield RawDocument(pages=["\n\n".join(blocks)], title=title)
+    yield RawDocument(pages=("\n\n".join(blocks),), title=title)
 
 
 def read_pdf(path: Path) -> Iterator[RawDocument]:
@@ -120,7 +109,7 @@ def read_pdf(path: Path) -> Iterator[RawDocument]:
         raise UnreadableDocument(str(path), f"corrupt PDF ({type(exc).__name__})") from exc
     if not any(p.strip() for p in pages):
         raise UnreadableDocument(str(path), "PDF has no extractable text (scanned? run OCR first)")
-    yield RawDocument(pages=pages, paged=True, title=title)
+    yield RawDocument(pages=tuple(pages), paged=True, page_count=len(pages), title=title)
 
 
 def read_docx(path: Path) -> Iterator[RawDocument]:
@@ -154,7 +143,7 @@ def read_docx(path: Path) -> Iterator[RawDocument]:
     if not blocks:
         raise UnreadableDocument(str(path), "the .docx holds no text")
     title = document.core_properties.title or ""
-    yield RawDocument(pages=["\n\n".join(blocks)], title=title)
+    yield RawDocument(pages=("\n\n".join(blocks),), title=title)
 
 
 def read_jsonl(path: Path) -> Iterator[RawDocument | UnreadableDocument]:
@@ -174,7 +163,7 @@ def read_jsonl(path: Path) -> Iterator[RawDocument | UnreadableDocument]:
             continue
         title = str(record.get("title") or "")
         if body.strip() or title.strip():
-            yield RawDocument(pages=[body if body.strip() else title], title=title, key=key)
+            yield RawDocument(pages=(body if body.strip() else title,), title=title, key=key)
 
 
 READERS: dict[str, Callable[[Path], Iterator[RawDocument | UnreadableDocument]]] = {

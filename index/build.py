@@ -15,13 +15,13 @@ import numpy as np
 from corpus.chunking import Chunk, chunk_document
 from corpus.document import Document
 from corpus.errors import CorpusNotFound
-from corpus.loader import Skipped, load_corpus
+from corpus.loader import CLEANER_VERSION, FileEntry, FileStamp, Reuse, Skipped, corpus_files, load_corpus, read_metadata, stamp_file
 from corpus.sentences import split_sentences
 from index.embedder import TextEncoder
 from index.errors import BuildFailed, BuildLocked, IndexError_, IndexMismatch
 from index.lexical import LexicalIndex
-from index.manifest import DocumentEntry, IndexConfig, Manifest
-from index.store import IndexData, Span, load_index, read_manifest, remove_stale_generations, write_generation
+from index.manifest import DocumentEntry, IndexConfig, Manifest, check_compatible
+from index.store import IndexData, Span, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
 
 LOCK_FILE = ".build.lock"
 VERSIONED = ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "tiktoken", "numpy")
@@ -74,10 +74,15 @@ def build_index(
 ) -> BuildReport:
     started = time.perf_counter()
     with _locked(index_dir):
-        loaded = load_corpus(corpus_dir)
+        unchanged = None if force else _unchanged_build(corpus_dir, index_dir, config)
+        if unchanged is not None:  # nothing to read, embed or write: the index is left as it is
+            remove_stale_generations(index_dir)
+            return replace(unchanged, seconds=time.perf_counter() - started)
+        previous, notes = _previous(index_dir, config, force)
+        stamps = {k: v.stamp for k, v in previous.manifest.files.items()} if previous else {}
+        loaded = load_corpus(corpus_dir, reuse=_reuse(previous), previous=stamps)
         if not loaded.documents:
             raise BuildFailed(f"no readable documents in {corpus_dir}; the previous index (if any) is kept")
-        previous, notes = _previous(index_dir, config, force)
         parts = [_part(doc, previous, encoder, config) for doc in loaded.documents]
         embedded = _embed_missing(parts, encoder, config, progress)
         old_docs = set(previous.documents) if previous else set()
@@ -86,10 +91,10 @@ def build_index(
         chunks = [c for p in parts for c in p.chunks]
         written = (
             embedded > 0 or bool(removed_docs) or previous is None or _metadata_changed(parts, previous)
-            or previous.manifest.config.lexical != config.lexical
+            or previous.manifest.config.lexical != config.lexical or _files_changed(loaded.files, previous)
         )
         if written:
-            _write(index_dir, corpus_dir, parts, config, time.perf_counter() - started)
+            _write(index_dir, corpus_dir, parts, loaded.files, config, time.perf_counter() - started)
         else:  # nothing to write, but still clear what a killed build left behind
             remove_stale_generations(index_dir)
     return BuildReport(
@@ -108,6 +113,62 @@ def _locked(index_dir: Path):
         except BlockingIOError as exc:
             raise BuildLocked(f"another build is writing {index_dir}; wait for it to finish") from exc
         yield
+
+
+def _unchanged_build(corpus_dir: Path, index_dir: Path, config: IndexConfig) -> BuildReport | None:
+    """The report of a build with nothing to do, found from the manifest and the files' stamps
+    alone (no file parsed, no index loaded), or None when something must be read."""
+    try:
+        manifest = read_manifest(index_dir)
+        check_compatible(manifest, config, index_dir)
+    except IndexError_:
+        return None
+    if manifest.cleaner_version != CLEANER_VERSION or not manifest.files or not artifacts_intact(index_dir, manifest):
+        return None
+    try:
+        files = corpus_files(corpus_dir)
+        metadata, problems = read_metadata(corpus_dir)
+        relatives = [p.relative_to(corpus_dir).as_posix() for p in files]
+        if sorted(relatives) != sorted(manifest.files):
+            return None
+        for path, relative in zip(files, relatives):
+            entry = manifest.files[relative]
+            if not stamp_file(path, metadata.get(relative, {}), entry.stamp).same_content(entry.stamp):
+                return None
+    except (CorpusNotFound, OSError):
+        return None
+    skipped = problems + [Skipped(k, reason) for k, e in manifest.files.items() for reason in e.skipped]
+    chunks = manifest.counts["chunks"]
+    return BuildReport(
+        documents=manifest.counts["documents"], chunks=chunks, embedded=0, reused=chunks, removed=0,
+        skipped=tuple(skipped), seconds=0.0, written=False,
+    )
+
+
+def _reuse(previous: IndexData | None) -> Reuse | None:
+    """What an unchanged file gave the previous build, read with the same cleaner."""
+    if previous is None or previous.manifest.cleaner_version != CLEANER_VERSION:
+        return None
+    entries = previous.manifest.files
+
+    def reuse(relative: str, stamp: FileStamp) -> tuple[list[Document], list[str]] | None:
+        entry = entries.get(relative)
+        if entry is None or not stamp.same_content(entry.stamp):
+            return None
+        docs = [previous.documents.get(doc_id) for doc_id in entry.documents]
+        if any(doc is None or doc.source.split("#")[0] != relative for doc in docs):
+            return None  # a document it gave was left out (a duplicate id): read the file again
+        return docs, list(entry.skipped)
+
+    return reuse
+
+
+def _files_changed(files: dict[str, FileEntry], previous: IndexData) -> bool:
+    """Whether the corpus files' contents or skip reasons differ from the previous build's."""
+    old = previous.manifest.files
+    return sorted(files) != sorted(old) or any(
+        not entry.stamp.same_content(old[k].stamp) or entry.skipped != old[k].skipped for k, entry in files.items()
+    )
 
 
 def _previous(index_dir: Path, config: IndexConfig, force: bool) -> tuple[IndexData | None, list[str]]:
@@ -177,7 +238,9 @@ def _metadata_changed(parts: list[_Part], previous: IndexData) -> bool:
     return [p.doc.doc_id for p in parts] != list(previous.documents)
 
 
-def _write(index_dir: Path, corpus_dir: Path, parts: list[_Part], config: IndexConfig, seconds: float) -> None:
+def _write(
+    index_dir: Path, corpus_dir: Path, parts: list[_Part], files: dict[str, FileEntry], config: IndexConfig, seconds: float
+) -> None:
     chunks = [c for p in parts for c in p.chunks]
     dim = config.model.dim
     chunk_vectors = np.concatenate([p.chunk_vectors for p in parts if len(p.chunks)] or [np.zeros((0, dim), np.float32)])
@@ -192,6 +255,8 @@ def _write(index_dir: Path, corpus_dir: Path, parts: list[_Part], config: IndexC
         build_seconds=seconds,
         corpus=str(corpus_dir.resolve()),
         versions=_versions(),
+        cleaner_version=CLEANER_VERSION,
+        files=files,
     )
     lexical = LexicalIndex.build([passage_text(c) for c in chunks])
     write_generation(
@@ -225,18 +290,26 @@ class Status:
 
 
 def index_status(index_dir: Path, corpus_dir: Path | None = None) -> Status:
-    """The live index's manifest and the corpus files changed, added or removed since it was built."""
+    """The live index's manifest and the corpus files changed, added or removed since it was
+    built, found from the files' stamps (a file is hashed only when its size or time changed)."""
     manifest = read_manifest(index_dir)
     folder = corpus_dir or Path(manifest.corpus)
-    stale: list[str] = []
     try:
-        loaded = load_corpus(folder)
-    except CorpusNotFound:  # the corpus vanished: every indexed document is stale
-        return Status(manifest, tuple(sorted(e.source for e in manifest.documents.values())))
-    current = {d.doc_id: d for d in loaded.documents}
-    for doc_id, entry in manifest.documents.items():
-        doc = current.get(doc_id)
-        if doc is None or doc.content_hash != entry.hash:
-            stale.append(entry.source)
-    stale += [d.source for d_id, d in current.items() if d_id not in manifest.documents]
+        files = corpus_files(folder)
+        metadata, _ = read_metadata(folder)
+    except CorpusNotFound:  # the corpus vanished: every indexed file is stale
+        return Status(manifest, tuple(sorted(manifest.files or {e.source for e in manifest.documents.values()})))
+    stale: list[str] = []
+    seen = set()
+    for path in files:
+        relative = path.relative_to(folder).as_posix()
+        seen.add(relative)
+        entry = manifest.files.get(relative)
+        try:
+            changed = entry is None or not stamp_file(path, metadata.get(relative, {}), entry.stamp).same_content(entry.stamp)
+        except OSError:
+            changed = True
+        if changed or manifest.cleaner_version != CLEANER_VERSION:
+            stale.append(relative)
+    stale += [relative for relative in manifest.files if relative not in seen]
     return Status(manifest, tuple(sorted(set(stale))))

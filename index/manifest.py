@@ -7,11 +7,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from corpus.chunking import ChunkerSettings
+from corpus.loader import FileEntry, FileStamp
 from index.embedder import ModelInfo
 from index.errors import IndexCorrupt, IndexMismatch
 from index.lexical import LEXICAL_SETTINGS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents carry their blocks; the manifest stamps each corpus file
 MANIFEST_FILE = "manifest.json"
 
 
@@ -53,6 +54,9 @@ class Manifest:
     build_seconds: float
     corpus: str
     versions: dict[str, str] = field(default_factory=dict)
+    cleaner_version: int = 0  # corpus.loader.CLEANER_VERSION of the build
+    files: dict[str, FileEntry] = field(default_factory=dict)  # per corpus file, what it was and gave
+    artifacts: dict[str, int] = field(default_factory=dict)  # byte size of each file of the generation
 
     def to_json(self) -> dict:
         return {
@@ -63,6 +67,9 @@ class Manifest:
             "build_seconds": round(self.build_seconds, 3),
             "corpus": self.corpus,
             "versions": self.versions,
+            "cleaner_version": self.cleaner_version,
+            "files": {k: _file_to_json(v) for k, v in self.files.items()},
+            "artifacts": self.artifacts,
         }
 
     def write(self, folder: Path) -> None:
@@ -88,11 +95,23 @@ class Manifest:
                 build_seconds=float(data["build_seconds"]),
                 corpus=str(data["corpus"]),
                 versions=dict(data.get("versions", {})),
+                cleaner_version=int(data.get("cleaner_version", 0)),
+                files={str(k): _file_from_json(v) for k, v in data.get("files", {}).items()},
+                artifacts={str(k): int(v) for k, v in data.get("artifacts", {}).items()},
             )
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"{path} is missing; rebuild with `qa index build --force`") from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(f"{path} is unreadable ({type(exc).__name__}); rebuild with `qa index build --force`") from exc
+
+
+def _file_to_json(entry: FileEntry) -> dict:
+    return {**asdict(entry.stamp), "documents": list(entry.documents), "skipped": list(entry.skipped)}
+
+
+def _file_from_json(data: dict) -> FileEntry:
+    stamp = FileStamp(int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), str(data["meta"]))
+    return FileEntry(stamp, tuple(map(str, data["documents"])), tuple(map(str, data.get("skipped", []))))
 
 
 def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> None:

@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from corpus.chunking import Chunk
-from corpus.document import Document, Section
-from index.errors import IndexCorrupt, IndexNotFound
+from corpus.document import Block, Document, Section
+from index.errors import IndexCorrupt, IndexError_, IndexNotFound
 from index.lexical import LexicalIndex
-from index.manifest import IndexConfig, Manifest, check_compatible
+from index.manifest import MANIFEST_FILE, IndexConfig, Manifest, check_compatible
 
 CURRENT = "CURRENT"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -147,11 +147,26 @@ def write_generation(
     if sentence_vectors is not None:
         np.save(folder / SENTENCES_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
     lexical.save(folder / LEXICAL_DIR)
-    manifest.write(folder)
+    replace(manifest, artifacts=_sizes(folder)).write(folder)
     _fsync_tree(folder)
     _swap_current(index_dir, folder.name)
     remove_stale_generations(index_dir)
     return folder
+
+
+def artifacts_intact(index_dir: Path, manifest: Manifest) -> bool:
+    """Whether the live generation still holds every file its manifest lists, at its size."""
+    try:
+        return bool(manifest.artifacts) and _sizes(current_generation(index_dir)) == manifest.artifacts
+    except (OSError, IndexError_):
+        return False
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_size
+        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST_FILE
+    }
 
 
 def remove_stale_generations(index_dir: Path) -> None:
@@ -200,6 +215,7 @@ def _document_to_json(doc: Document, sentences: list[Span]) -> dict:
         "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "author": doc.author,
         "date": doc.date, "doc_type": doc.doc_type, "url": doc.url, "pages": list(doc.pages),
         "sections": [[s.start, s.level, s.title] for s in doc.sections],
+        "blocks": [[b.kind, b.start, b.end, b.level] for b in doc.blocks],
         "hash": doc.content_hash, "sentences": [list(s) for s in sentences], "text": doc.text,
     }
 
@@ -212,6 +228,7 @@ def _read_documents(path: Path) -> tuple[dict[str, Document], dict[str, list[Spa
             doc_id=data["doc_id"], title=data["title"], text=data["text"], source=data["source"],
             author=data["author"], date=data["date"], doc_type=data["doc_type"], url=data["url"],
             pages=tuple(data["pages"]), sections=tuple(Section(*s) for s in data["sections"]),
+            blocks=tuple(Block(*b) for b in data["blocks"]),
         )
         documents[doc.doc_id] = doc
         sentences[doc.doc_id] = [tuple(s) for s in data["sentences"]]

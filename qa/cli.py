@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(run=cmd_status)
 
+    corpus = sub.add_parser("corpus", help="see how the corpus files are read").add_subparsers(title="corpus commands")
+    check = corpus.add_parser("check", help="read every file as a build would and report how each was read")
+    check.add_argument("folder", nargs="?", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default: %(default)s)")
+    check.add_argument("--json", action="store_true", help="print one JSON object per file")
+    check.set_defaults(run=cmd_check)
+
     ask = sub.add_parser("ask", help="answer a question (or one per line from standard input) with citations")
     ask.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
     _add_index(ask)
@@ -158,6 +164,27 @@ def cmd_status(args) -> int:
     else:
         print("corpus:    up to date")
     return 0
+
+
+def cmd_check(args) -> int:
+    from corpus.check import check_corpus, format_check
+
+    checks = check_corpus(args.folder)
+    for check in checks:
+        if args.json:
+            print(json.dumps(check.to_json(), ensure_ascii=False))
+        else:
+            print("\n".join(_printable(line) for line in format_check(check)))
+    if not args.json:
+        read = sum(1 for c in checks if c.titles)
+        warned = sum(1 for c in checks if c.warnings)
+        print(f"{read} of {len(checks)} files read, {len(checks) - read} skipped, {warned} with warnings")
+    return 0
+
+
+def _printable(text: str) -> str:
+    """Text from documents with terminal control characters shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def cmd_ask(args) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from index.manifest import FORMAT_VERSION
 from qa.cli import main
 from tests.conftest import ROOT
 from tests.fakes import FakeEncoder
@@ -159,7 +160,7 @@ def test_status_json_keys_and_stale_files(capsys, corpus, tmp_path):
     assert set(status) == STATUS_KEYS
     assert (status["documents"], status["stale"]) == (2, [])
     assert (status["model"], status["dim"]) == (FakeEncoder.info.name, FakeEncoder.info.dim)
-    assert status["format_version"] == 1 and status["built_at"]
+    assert status["format_version"] == FORMAT_VERSION and status["built_at"]
     (corpus / "water.md").write_text("# Water Use\n\nEdited text about water.\n")
     status = json.loads(run(capsys, "index", "status", "--index", str(index), "--json")[1])
     assert status["stale"] == ["water.md"]

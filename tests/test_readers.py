@@ -293,7 +293,7 @@ def test_malformed_metadata_is_reported_not_fatal(tmp_path, bad):
     assert [d.doc_id for d in loaded.documents] == ["a"]
     assert len(loaded.skipped) == 1
     assert loaded.skipped[0].path.endswith("metadata.json")
-    assert "metadata ignored" in loaded.skipped[0].reason
+    assert "ignored" in loaded.skipped[0].reason
     assert_one_line(loaded.skipped)
 
 
