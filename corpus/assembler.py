@@ -23,6 +23,7 @@ _RUNS = {LIST_ITEM: "list", TABLE_HEADER: "table", TABLE_ROW: "table"}  # kinds 
 _TERMINAL = ".!?:;"
 _CLOSERS = "\"'”’)]"
 _SPACE = re.compile(r"\s+")
+_SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +(?=[.,;:!?](?:\s|$))")  # left where a marker or a tag was removed
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def assemble(blocks: Sequence[RawBlock], paged: bool = False, page_count: int = 
 
 
 def _inline(text: str) -> str:
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return _SPACE_BEFORE_STOP.sub("", _SPACE.sub(" ", unicodedata.normalize("NFC", text))).strip()
 
 
 def _start_page(pages: list[int], page: int, offset: int) -> None:

@@ -90,28 +90,6 @@ def read_html(path: Path) -> Iterator[RawDocument]:
     yield RawDocument(pages=("\n\n".join(blocks),), title=title)
 
 
-def read_pdf(path: Path) -> Iterator[RawDocument]:
-    import logging
-
-    from pypdf import PdfReader
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    read_bytes(path)
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            raise UnreadableDocument(str(path), "encrypted PDF; save an unencrypted copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "")
-    except UnreadableDocument:
-        raise
-    except Exception as exc:  # pypdf raises many types for damaged files
-        raise UnreadableDocument(str(path), f"corrupt PDF ({type(exc).__name__})") from exc
-    if not any(p.strip() for p in pages):
-        raise UnreadableDocument(str(path), "PDF has no extractable text (scanned? run OCR first)")
-    yield RawDocument(pages=tuple(pages), paged=True, page_count=len(pages), title=title)
-
-
 def read_docx(path: Path) -> Iterator[RawDocument]:
     import docx
 
@@ -166,6 +144,12 @@ def read_jsonl(path: Path) -> Iterator[RawDocument | UnreadableDocument]:
             yield RawDocument(pages=(body if body.strip() else title,), title=title, key=key)
 
 
+def _read_pdf(path: Path) -> Iterator[RawDocument]:
+    from corpus.pdf import read_pdf
+
+    return read_pdf(path)
+
+
 READERS: dict[str, Callable[[Path], Iterator[RawDocument | UnreadableDocument]]] = {
     ".txt": read_plain,
     ".text": read_plain,
@@ -173,7 +157,7 @@ READERS: dict[str, Callable[[Path], Iterator[RawDocument | UnreadableDocument]]]
     ".markdown": read_markdown,
     ".html": read_html,
     ".htm": read_html,
-    ".pdf": read_pdf,
+    ".pdf": _read_pdf,
     ".docx": read_docx,
     ".jsonl": read_jsonl,
 }

@@ -31,20 +31,36 @@ PATTERNS = {
     "heading mark": re.compile(r"(?m)^#{1,6}\s|\s#{2,6}\s"),
     "dot leader": re.compile(r"\.{4,}|(?:\.\s){3,}\.|(?:…\s*){2,}"),
     # a year with a marker glued on ("Act of 194716"), a word with one ("Amended11"), or a roman
-    # numeral end-note marker standing after a word ("laws i and regulations ii")
+    # numeral end-note marker standing after a word ("laws i and regulations ii"); not inside a
+    # path or an identifier ("class2/", "part2_ussgl"), not "i.e."
     "glued footnote marker": re.compile(
-        r"\b(?:1[6-9]|20)\d{2}\d{1,2}\b(?![,.]\d)|\b[A-Za-z]*[a-z]{2}\d{1,2}\b|(?<=[a-z,;]) (?:i|ii|iii|iv|vi|vii|viii|ix|xi|xii)(?=[ ,.;:)])"
+        r"(?<![/\w.-])(?:1[6-9]|20)\d{2}\d{1,2}(?![/\w]|[,.]\d)"
+        r"|(?<![/\w.-])[A-Za-z]*[a-z]{2}\d{1,2}(?![/\w-])"
+        r"|(?<=[a-z,;]) (?:i|ii|iii|iv|vi|vii|viii|ix|xi|xii)(?=[ ,;:)]|\.(?!\w))"
     ),
-    "page number line": re.compile(r"(?im)^(?:page\s+)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$"),
 }
+PAGE_NUMBER = re.compile(r"(?i)(?:page\s+)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?")
+RUNNING_HEADER_MIN_WORDS = 3  # "Company 1" or an axis label "2016" recurring in a chart is no running header
 
 
 def count_artifacts(doc: Document) -> Counter[str]:
     """How many of each kind of debris the document's cleaned text holds."""
-    text = _URL.sub(" ", doc.text)  # digits in web addresses are no footnote markers
-    counts: Counter[str] = Counter({name: len(pattern.findall(text)) for name, pattern in PATTERNS.items()})
+    counts: Counter[str] = Counter({name: len(pattern.findall(_searched(doc, name))) for name, pattern in PATTERNS.items()})
+    counts["page number line"] = len(page_number_lines(doc))
     counts["running header line"] = len(repeated_lines(doc))
     return counts
+
+
+def page_number_lines(doc: Document) -> list[str]:
+    """Lines that are a page number alone and open or close a page (anywhere, unpaged)."""
+    edges = set()
+    for first, last in zip(doc.pages, [*doc.pages[1:], len(doc.text)]):
+        inside = [b for b in doc.blocks if first <= b.start < last]
+        edges |= {id(inside[0]), id(inside[-1])} if inside else set()
+    return [
+        doc.text[b.start:b.end] for b in doc.blocks
+        if PAGE_NUMBER.fullmatch(doc.text[b.start:b.end]) and (not doc.pages or id(b) in edges)
+    ]
 
 
 def repeated_lines(doc: Document) -> list[str]:
@@ -53,19 +69,29 @@ def repeated_lines(doc: Document) -> list[str]:
     running header holds a number (its page), which tells it from a recurring phrase."""
     lines = [doc.text[b.start:b.end] for b in doc.blocks if b.kind in ("paragraph", "heading")]
     shapes = Counter(_shape(line) for line in lines)
-    return [line for line in lines if "#" in _shape(line) and shapes[_shape(line)] >= REPEATED_LINE_MIN]
+    return [
+        line for line in lines
+        if "#" in _shape(line) and len(line.split()) >= RUNNING_HEADER_MIN_WORDS and shapes[_shape(line)] >= REPEATED_LINE_MIN
+    ]
 
 
 def examples(doc: Document, name: str, limit: int = 5) -> list[str]:
     if name == "running header line":
         return repeated_lines(doc)[:limit]
+    if name == "page number line":
+        return page_number_lines(doc)[:limit]
     out = []
-    text = _URL.sub(" ", doc.text)
+    text = _searched(doc, name)
     for match in PATTERNS[name].finditer(text):
         out.append(text[max(0, match.start() - 30):match.end() + 30].replace("\n", "⏎"))
         if len(out) == limit:
             break
     return out
+
+
+def _searched(doc: Document, name: str) -> str:
+    """The text a pattern looks at: digits in web addresses are no footnote markers."""
+    return _URL.sub(" ", doc.text) if name == "glued footnote marker" else doc.text
 
 
 def _shape(line: str) -> str:
@@ -90,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = count_artifacts(doc)
         total.update(counts)
         per_file[doc.source] = {k: v for k, v in counts.items() if v}
-    result = {"files": per_file, "total": {name: total[name] for name in [*PATTERNS, "running header line"]},
+    result = {"files": per_file, "total": {name: total[name] for name in [*PATTERNS, "page number line", "running header line"]},
               "documents": len(loaded.documents), "skipped": [[s.path, s.reason] for s in loaded.skipped]}
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

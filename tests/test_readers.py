@@ -93,7 +93,7 @@ def test_html_scripts_styles_removed_and_headings_kept(tmp_path):
     for gone in ("secretToken", "color", "Home | About", "Copyright footer", "<"):
         assert gone not in doc.text
     assert "Paragraph one about cobalt supply." in doc.text
-    assert "- item alpha\n\n- item beta" in doc.text
+    assert "- item alpha\n- item beta" in doc.text  # list items: one block each, one line apart
     assert [(s.level, s.title) for s in doc.sections] == [(1, "Main Head"), (2, "Sub Head")]
 
 
@@ -187,7 +187,7 @@ BAD_INPUTS = [
     ("blank.md", b"   \n\n  \n", "empty file"),
     ("binary.txt", BINARY, "binary data"),
     ("broken.pdf", b"this is not a PDF, just garbage bytes\x01\x02" * 20, "corrupt PDF"),
-    ("textless.pdf", make_pdf([[]]), "no extractable text"),
+    ("textless.pdf", make_pdf([[]]), "no text layer"),
     ("broken.docx", b"PK\x03\x04 garbage that is not a zip archive" * 10, "not a valid .docx"),
     ("empty.html", b"<html><body><script>var x = 1;</script></body></html>", "no text"),
     ("notes.xyz", b"some text in an unknown format", "unsupported file type '.xyz'"),
