@@ -2,9 +2,10 @@
 
 Each block is one line of the text. Consecutive list items, and consecutive rows of a table,
 are apart by one line break; every other pair of blocks by a blank line, so paragraphs stay
-paragraphs for the chunker and the sentence splitter. In a paged document a paragraph that
-ends a page without ending its sentence, followed by one that starts the next page in lower
-case, is one paragraph ("… as a" / "conflict mineral …"). Notes (footnotes, end notes) are
+paragraphs for the chunker and the sentence splitter. A paragraph that stops without ending
+its sentence, followed by one that starts in lower case, is one paragraph: a page, column or
+letterhead had split it ("… as a" / "conflict mineral …"). Short paragraphs and headings that
+recur through the document (letterheads a converter left as text) are dropped. Notes (footnotes, end notes) are
 kept out of the running text: they follow the last paragraph of their page, after the
 paragraph that a page break split, if any.
 """
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from corpus.document import Block, Section
+from corpus.furniture import furniture_mask
 from corpus.raw import HEADING, LIST_ITEM, NOTE, PARAGRAPH, TABLE_HEADER, TABLE_ROW, RawBlock
 
 _RUNS = {LIST_ITEM: "list", TABLE_HEADER: "table", TABLE_ROW: "table"}  # kinds whose neighbours sit one line apart
@@ -39,7 +41,8 @@ class CleanText:
 
 def assemble(blocks: Sequence[RawBlock], paged: bool = False, page_count: int = 0) -> CleanText:
     """The cleaned text of a document given as blocks, in reading order."""
-    ordered = _notes_after_their_page(list(blocks), paged)
+    blocks, furniture = _without_furniture(list(blocks))
+    ordered = _notes_after_their_page(blocks, paged)
     text = ""
     pages: list[int] = []
     headings: list[Section] = []
@@ -49,9 +52,10 @@ def assemble(blocks: Sequence[RawBlock], paged: bool = False, page_count: int = 
         body = _inline(block.text)
         if not body:
             continue
-        if previous is not None and paged and _splits_sentence(previous, block):
+        if previous is not None and _splits_sentence(previous, block):
             text += " "
-            _start_page(pages, block.page, len(text))
+            if paged:
+                _start_page(pages, block.page, len(text))
             text += body
             last = out.pop()
             out.append(Block(last.kind, last.start, len(text), last.level))
@@ -70,7 +74,17 @@ def assemble(blocks: Sequence[RawBlock], paged: bool = False, page_count: int = 
     if paged:
         while len(pages) < page_count:
             pages.append(len(text))  # trailing pages without text start at the end
-    return CleanText(text=text, pages=tuple(pages), headings=tuple(headings), blocks=tuple(out))
+    removed = {"repeated furniture": furniture} if furniture else {}
+    return CleanText(text=text, pages=tuple(pages), headings=tuple(headings), blocks=tuple(out), removed=removed)
+
+
+def _without_furniture(blocks: list[RawBlock]) -> tuple[list[RawBlock], int]:
+    """Paragraphs and headings that recur as furniture (letterheads a converter left in the
+    text) go; list items, table rows and notes may repeat by right ("Not specified")."""
+    prose = [i for i, b in enumerate(blocks) if b.kind in (PARAGRAPH, HEADING)]
+    mask = furniture_mask([blocks[i].text for i in prose])
+    drop = {i for i, furniture in zip(prose, mask) if furniture}
+    return [b for i, b in enumerate(blocks) if i not in drop], len(drop)
 
 
 def _inline(text: str) -> str:
@@ -109,10 +123,10 @@ def _notes_after_their_page(blocks: list[RawBlock], paged: bool) -> list[RawBloc
 
 
 def _splits_sentence(block: RawBlock, following: RawBlock) -> bool:
+    """Whether `following` goes on with the sentence `block` left open (a list item's too)."""
     return (
-        block.kind == PARAGRAPH
+        block.kind in (PARAGRAPH, LIST_ITEM)
         and following.kind == PARAGRAPH
-        and following.page > block.page
         and not block.text.rstrip().rstrip(_CLOSERS).endswith(tuple(_TERMINAL))
         and following.text.lstrip()[:1].islower()
     )

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from corpus.assembler import CleanText
 from corpus.document import Block, Section
+from corpus.furniture import FURNITURE_MAX_CHARS, FURNITURE_MIN_REPEATS, furniture_key, furniture_mask
 
-FURNITURE_MIN_REPEATS = 3
-FURNITURE_MAX_CHARS = 120
 HEADING_MAX_CHARS = 120
 HEADING_MAX_WORDS = 16
 ROWS_MIN_LINES = 3  # a list or table of rows without markers (signatories and their countries)
@@ -103,10 +102,10 @@ def _edges(lines: list[str]) -> set[int]:
 def _strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
     """Drop short lines repeated at the top or bottom of many pages: running headers and
     footers that PDF text extraction puts on lines of their own, not in blocks of their own."""
-    counts = Counter(key for lines in pages for key in {_key(lines[i]) for i in _edges(lines)})
+    counts = Counter(key for lines in pages for key in {furniture_key(lines[i]) for i in _edges(lines)})
 
     def running(line: str) -> bool:
-        key = _key(line)
+        key = furniture_key(line)
         return counts[key] >= FURNITURE_MIN_REPEATS and len(key) <= FURNITURE_MAX_CHARS
 
     out = []
@@ -116,25 +115,9 @@ def _strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", _EMPHASIS.sub(r"\1", text).replace("#", "")).strip().lower()
-
-
 def _drop_furniture(blocks: list[_Block], removed: Counter[str]) -> list[_Block]:
     """Drop short blocks that repeat, and repeated blocks standing next to them."""
-    counts = Counter(_key(b.text) for b in blocks)
-    furniture = [
-        counts[_key(b.text)] >= FURNITURE_MIN_REPEATS and len(_key(b.text)) <= FURNITURE_MAX_CHARS
-        for b in blocks
-    ]
-    changed = True
-    while changed:  # grow runs: a repeated block beside furniture is furniture too
-        changed = False
-        for i, b in enumerate(blocks):
-            if furniture[i] or counts[_key(b.text)] < 2 or len(_key(b.text)) > FURNITURE_MAX_CHARS:
-                continue
-            if (i > 0 and furniture[i - 1]) or (i + 1 < len(blocks) and furniture[i + 1]):
-                furniture[i] = changed = True
+    furniture = furniture_mask([b.text for b in blocks])
     kept: list[_Block] = []
     gap = False
     for b, drop in zip(blocks, furniture):

@@ -227,10 +227,11 @@ def _to_document(raw: RawDocument, cleaned: CleanText, relative: str, meta: dict
     else:
         doc_id = meta.get("id") or slugify(Path(relative).with_suffix("").as_posix())
     first_heading = cleaned.headings[0].title if cleaned.headings else ""
-    title = meta.get("title") or raw.title.strip() or first_heading or _first_line(cleaned.text) or Path(relative).stem
+    from_text = _shorten(first_heading or _first_line(cleaned.text))
+    title = meta.get("title") or " ".join(raw.title.split()) or from_text or Path(relative).stem
     return Document(
         doc_id=doc_id,
-        title=_shorten(title),
+        title=title,
         text=cleaned.text,
         source=relative if not raw.key else f"{relative}#{raw.key}",
         author=meta.get("author") or raw.meta.get("author", ""),
@@ -248,5 +249,6 @@ def _first_line(text: str) -> str:
 
 
 def _shorten(title: str) -> str:
+    """A title taken from the text: its first heading or line, cut to a title's length."""
     title = " ".join(title.split())
     return title if len(title) <= 120 else title[:117] + "..."

@@ -1,8 +1,9 @@
-"""Readers: one function per file format, each turning a file into raw page texts.
+"""Readers: one per file format, each turning a file into a `RawDocument`.
 
-A reader raises `UnreadableDocument` with a short reason; it never returns empty text.
-Headings found in structured formats are written as Markdown `#` lines so that the
-cleaner sees one heading syntax for every format.
+Plain text and JSON Lines are read here, as page texts the cleaner structures; PDF
+(`corpus.pdf`), Markdown (`corpus.markdown`), HTML (`corpus.html`) and DOCX (`corpus.word`)
+have readers of their own that return blocks. A reader raises `UnreadableDocument` with a
+short reason; it never returns empty text.
 """
 
 from __future__ import annotations
@@ -50,80 +51,6 @@ def read_plain(path: Path) -> Iterator[RawDocument]:
     yield RawDocument(pages=(decode_text(path, read_bytes(path)),))
 
 
-def read_markdown(path: Path) -> Iterator[RawDocument]:
-    text = decode_text(path, read_bytes(path)).replace("\r\n", "\n")  # front matter in Windows files too
-    title = ""
-    front = re.match(r"^---\n(.*?)\n---\n", text, re.DOTALL)
-    if front:
-        text = text[front.end():]
-        found = re.search(r"^title:\s*[\"']?(.*?)[\"']?\s*$", front.group(1), re.MULTILINE)
-        title = found.group(1) if found else ""
-    heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
-    yield RawDocument(pages=(text,), title=title or (heading.group(1).strip("#* ") if heading else ""))
-
-
-def read_html(path: Path) -> Iterator[RawDocument]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(decode_text(path, read_bytes(path)), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "aside"]):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    blocks: list[str] = []
-    for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"]):
-        if el.find_parent(["p", "li", "pre", "blockquote", "td"]) is not None:
-            continue
-        text = el.get_text(" ", strip=True)
-        if not text:
-            continue
-        if el.name[0] == "h":
-            blocks.append("#" * int(el.name[1]) + " " + text)
-        elif el.name == "li":
-            blocks.append("- " + text)
-        else:
-            blocks.append(text)
-    if not blocks:
-        body = (soup.body or soup).get_text("\n", strip=True)
-        blocks = [body] if body else []
-    if not blocks:
-        raise UnreadableDocument(str(path), "no text in the HTML")
-    yield RawDocument(pages=("\n\n".join(blocks),), title=title)
-
-
-def read_docx(path: Path) -> Iterator[RawDocument]:
-    import docx
-
-    read_bytes(path)
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises zip and XML errors for damaged files
-        raise UnreadableDocument(str(path), f"not a valid .docx ({type(exc).__name__})") from exc
-    blocks: list[str] = []
-    for para in document.paragraphs:
-        text = para.text.strip()
-        if not text:
-            continue
-        style = (para.style.name if para.style is not None else "") or ""
-        level = re.match(r"Heading (\d)", style)
-        if level:
-            blocks.append("#" * int(level.group(1)) + " " + text)
-        elif style == "Title":
-            blocks.append("# " + text)
-        elif "List" in style:
-            blocks.append("- " + text)
-        else:
-            blocks.append(text)
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                blocks.append(" | ".join(cells))
-    if not blocks:
-        raise UnreadableDocument(str(path), "the .docx holds no text")
-    title = document.core_properties.title or ""
-    yield RawDocument(pages=("\n\n".join(blocks),), title=title)
-
-
 def read_jsonl(path: Path) -> Iterator[RawDocument | UnreadableDocument]:
     """BEIR-style JSON Lines: one document per line with `_id`, `title`, `text`.
 
@@ -144,20 +71,26 @@ def read_jsonl(path: Path) -> Iterator[RawDocument | UnreadableDocument]:
             yield RawDocument(pages=(body if body.strip() else title,), title=title, key=key)
 
 
-def _read_pdf(path: Path) -> Iterator[RawDocument]:
-    from corpus.pdf import read_pdf
+def _lazy(module: str, name: str) -> Callable[[Path], Iterator[RawDocument | UnreadableDocument]]:
+    """A reader imported on first use: the structured readers bring heavy parsers."""
 
-    return read_pdf(path)
+    def read(path: Path) -> Iterator[RawDocument | UnreadableDocument]:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(path)
+
+    read.__name__ = name
+    return read
 
 
 READERS: dict[str, Callable[[Path], Iterator[RawDocument | UnreadableDocument]]] = {
     ".txt": read_plain,
     ".text": read_plain,
-    ".md": read_markdown,
-    ".markdown": read_markdown,
-    ".html": read_html,
-    ".htm": read_html,
-    ".pdf": _read_pdf,
-    ".docx": read_docx,
+    ".md": _lazy("corpus.markdown", "read_markdown"),
+    ".markdown": _lazy("corpus.markdown", "read_markdown"),
+    ".html": _lazy("corpus.html", "read_html"),
+    ".htm": _lazy("corpus.html", "read_html"),
+    ".pdf": _lazy("corpus.pdf", "read_pdf"),
+    ".docx": _lazy("corpus.word", "read_docx"),
     ".jsonl": read_jsonl,
 }

@@ -168,6 +168,7 @@ def cmd_status(args) -> int:
 
 def cmd_check(args) -> int:
     from corpus.check import check_corpus, format_check
+    from corpus.loader import METADATA_FILE
 
     checks = check_corpus(args.folder)
     for check in checks:
@@ -176,9 +177,10 @@ def cmd_check(args) -> int:
         else:
             print("\n".join(_printable(line) for line in format_check(check)))
     if not args.json:
-        read = sum(1 for c in checks if c.titles)
-        warned = sum(1 for c in checks if c.warnings)
-        print(f"{read} of {len(checks)} files read, {len(checks) - read} skipped, {warned} with warnings")
+        files = [c for c in checks if c.path != METADATA_FILE]
+        read = sum(1 for c in files if c.titles)
+        warned = sum(1 for c in files if c.warnings)
+        print(f"{read} of {len(files)} files read, {len(files) - read} skipped, {warned} with warnings")
     return 0
 
 

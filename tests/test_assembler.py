@@ -44,6 +44,16 @@ def test_a_sentence_split_by_a_page_break_is_one_paragraph_and_the_pages_start_w
     assert cleaned.pages == (0, cleaned.text.index("reclaim"), len(cleaned.text))
 
 
+def test_a_sentence_split_by_a_letterhead_is_one_paragraph_again():
+    cleaned = assemble([
+        RawBlock(PARAGRAPH, "Mining Review"), RawBlock(PARAGRAPH, "Intro text here."),
+        RawBlock(PARAGRAPH, "The fund pays states that"), RawBlock(PARAGRAPH, "Mining Review"),
+        RawBlock(PARAGRAPH, "reclaim mines."), RawBlock(PARAGRAPH, "Mining Review"),
+    ])
+    assert cleaned.text == "Intro text here.\n\nThe fund pays states that reclaim mines."
+    assert cleaned.removed == {"repeated furniture": 3}
+
+
 def test_a_finished_sentence_or_a_capital_does_not_join_across_pages():
     cleaned = assemble([
         RawBlock(PARAGRAPH, "The fund pays states.", page=0),
