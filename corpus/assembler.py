@@ -4,7 +4,7 @@ Each block is one line of the text. Consecutive list items, and consecutive rows
 are apart by one line break; every other pair of blocks by a blank line, so paragraphs stay
 paragraphs for the chunker and the sentence splitter. A paragraph that stops without ending
 its sentence, followed by one that starts in lower case, is one paragraph: a page, column or
-letterhead had split it ("… as a" / "conflict mineral …"). Short paragraphs and headings that
+letterhead had split it ("… as a" / "conflict mineral …"). Short paragraphs that
 recur through the document (letterheads a converter left as text) are dropped. Notes (footnotes, end notes) are
 kept out of the running text: they follow the last paragraph of their page, after the
 paragraph that a page break split, if any.
@@ -79,9 +79,9 @@ def assemble(blocks: Sequence[RawBlock], paged: bool = False, page_count: int = 
 
 
 def _without_furniture(blocks: list[RawBlock]) -> tuple[list[RawBlock], int]:
-    """Paragraphs and headings that recur as furniture (letterheads a converter left in the
-    text) go; list items, table rows and notes may repeat by right ("Not specified")."""
-    prose = [i for i, b in enumerate(blocks) if b.kind in (PARAGRAPH, HEADING)]
+    """Paragraphs that recur as furniture (letterheads a converter left in the text) go;
+    headings, list items, table rows and notes may repeat by right ("Standards", "Not specified")."""
+    prose = [i for i, b in enumerate(blocks) if b.kind == PARAGRAPH]
     mask = furniture_mask([blocks[i].text for i in prose])
     drop = {i for i, furniture in zip(prose, mask) if furniture}
     return [b for i, b in enumerate(blocks) if i not in drop], len(drop)

@@ -78,7 +78,7 @@ def format_check(check: FileCheck, headings: int = 6) -> list[str]:
         shown = "; ".join(check.headings[:headings]) + (" …" if len(check.headings) > headings else "")
         lines.append(f"  headings: {shown}")
     if check.removed:
-        lines.append("  removed: " + ", ".join(f"{n} {what}" for what, n in check.removed.items()))
+        lines.append("  removed: " + ", ".join(f"{what} ×{n}" for what, n in check.removed.items()))
     lines += [f"  warning: {w}" for w in check.warnings]
     lines += [f"  skipped: {s}" for s in check.skipped]
     return lines

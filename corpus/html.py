@@ -82,6 +82,7 @@ FOOTNOTE_CLASSES = frozenset({"footnotes", "footnote-list", "endnotes"})
 NOTE_ROLES = frozenset({"doc-endnotes", "doc-footnotes"})
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_TITLE_SEPARATOR = re.compile(r"\s+[|•·»]\s+")  # "Page | Section | Site"
 _FOOTNOTE_NAME = re.compile(r"fn|foot|note|ref", re.IGNORECASE)
 _FOOTNOTE_SYMBOL = re.compile(r"^\s*[*†‡§]\s*$")
 _FOOTNOTE_NUMBER = re.compile(r"^\s*[\[(]?(?:\d{1,3}|[ivxlc]{1,5}|[*†‡§])[\])]?\s*$", re.IGNORECASE)
@@ -145,13 +146,20 @@ def read_html(path: Path) -> Iterator[RawDocument]:
     """One document from an HTML file; title from `<title>`, else the first h1."""
     soup = parse_html(decode_text(path, read_bytes(path)))
     title_tag = soup.find("title")
-    title = clean_text(title_tag.get_text(" ")) if title_tag else ""
+    title = page_title(clean_text(title_tag.get_text(" "))) if title_tag else ""
     blocks, removed = _soup_blocks(soup)
     if not blocks:
         raise UnreadableDocument(str(path), "no text in the HTML")
     if not title:
         title = next((b.text for b in blocks if b.kind == HEADING and b.level == 1), "")
     yield RawDocument(blocks=tuple(blocks), title=title, removed=removed)
+
+
+def page_title(title: str) -> str:
+    """A page's own title without the site's name a web page appends to it
+    ("Federal Laws | How It Works | Natural Resources Revenue Data" is "Federal Laws")."""
+    parts = [p.strip() for p in _TITLE_SEPARATOR.split(title)]
+    return parts[0] if len(parts) > 1 and _ALNUM.search(parts[0]) else title
 
 
 def parse_html(html: str):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.errors import UnreadableDocument
-from corpus.html import TAG_REMOVED, clean_text, html_blocks
+from corpus.html import TAG_REMOVED, clean_text, html_blocks, page_title
 from corpus.raw import HEADING, RawDocument
 from corpus.readers import decode_text, read_bytes
 
@@ -81,7 +81,7 @@ def read_markdown(path: Path) -> Iterator[RawDocument]:
     removed[TAG_REMOVED] = source_tags  # the tags the file holds, not those markdown-it wrote
     if not blocks:
         raise UnreadableDocument(str(path), "no text in the Markdown")
-    title = meta.get("title") or next((b.text for b in blocks if b.kind == HEADING and b.level == 1), "")
+    title = page_title(meta.get("title", "")) or next((b.text for b in blocks if b.kind == HEADING and b.level == 1), "")
     yield RawDocument(blocks=tuple(blocks), title=title, meta=meta, removed={k: n for k, n in removed.items() if n})
 
 

@@ -366,3 +366,13 @@ def test_real_markup_files_read_without_artifacts():
     assert [b.level for b in usc.blocks[:5]] == [1, 3, 4, 5, 0]
     drc = next(read_html(MINING_POLICY / "drc-mineral-wealth-sidebar.html"))
     assert [b.text for b in drc.blocks if b.kind == HEADING] == ["Security", "Land Rights", "M23"]
+
+
+def test_a_web_page_title_loses_the_site_name_appended_to_it(tmp_path):
+    from corpus.html import page_title
+
+    assert page_title("Federal Laws | How It Works | Natural Resources Revenue Data") == "Federal Laws"
+    assert page_title("Cobalt • Mines Office") == "Cobalt"
+    assert page_title("Risks and rules: cobalt") == "Risks and rules: cobalt"
+    doc = md(tmp_path, "---\ntitle: Nonenergy Minerals | How it Works | NRRD\n---\nText.\n")
+    assert doc.title == "Nonenergy Minerals"

@@ -50,6 +50,12 @@ def test_the_factsheet_is_titled_by_its_first_page_not_its_producer_metadata(loa
     assert "company payments" in doc.title.lower()
 
 
+def test_web_pages_are_titled_by_their_own_title_not_the_site_name(loaded):
+    titles = {d.source: d.title for d in loaded.documents}
+    assert titles["federal-laws.md"] == "Federal Laws"
+    assert titles["drc-mineral-wealth-sidebar.html"] == "DRC's Mineral Wealth"
+
+
 def test_every_document_has_a_title_blocks_and_the_sections_its_file_marks(loaded):
     for doc in loaded.documents:
         assert doc.title.strip() and doc.blocks, doc.source
