@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from corpus.errors import UnreadableDocument
+from corpus.readers import read_bytes
 from corpus.pdf_layout import (
     Line,
     Region,
@@ -107,12 +108,7 @@ def _extract(path: Path) -> tuple[list[list[Line]], list[float], dict[str, str],
     """Open the PDF (an empty user password is tried) and read every page's lines."""
     import pypdfium2 as pdfium
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableDocument(str(path), f"cannot read file ({exc.strerror or exc})") from exc
-    if not data.strip():
-        raise UnreadableDocument(str(path), "empty file")
+    data = read_bytes(path)
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
