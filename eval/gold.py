@@ -1,8 +1,9 @@
 """Gold questions: the records of eval/gold.jsonl, their loading, and locating quotes in documents.
 
 A gold line is a JSON object with `id`, `question`, `kind`, `answer`, `facts` (short strings the
-answer must contain) and `evidence` (a list of `{doc_id, quote}`; each quote is verbatim text of
-the document's cleaned text, up to white space).
+answer must contain), `evidence` (a list of `{doc_id, quote}`; each quote is verbatim text of
+the document's cleaned text, up to white space) and `split` ("dev" or "test": a fixed split,
+stratified by kind, written by `python -m eval.split_gold FILE`; tune on dev, report test).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("factoid", "list", "multi-doc", "paraphrase", "unanswerable")
+KINDS = ("factoid", "list", "multi-doc", "paraphrase", "how-why", "yes-no", "unanswerable")
 UNANSWERABLE = "unanswerable"
-FIELDS = ("id", "question", "kind", "answer", "facts", "evidence")
+SPLITS = ("dev", "test")
+FIELDS = ("id", "question", "kind", "answer", "facts", "evidence", "split")
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold.jsonl"
 
 # Typographic characters a quote may spell differently from the document; each maps to one
@@ -50,6 +52,7 @@ class GoldQuestion:
     answer: str
     facts: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+    split: str
 
     def __post_init__(self) -> None:
         who = f"gold question {self.id!r}"
@@ -59,6 +62,9 @@ class GoldQuestion:
             raise GoldError(f"{who}: question must be a non-empty string")
         if self.kind not in KINDS:
             raise GoldError(f"{who}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.split not in SPLITS:
+            raise GoldError(f"{who}: split must be one of {', '.join(SPLITS)}, not {self.split!r} "
+                            f"(assign splits with `python -m eval.split_gold FILE`)")
         if not isinstance(self.answer, str):
             raise GoldError(f"{who}: answer must be a string")
         if not isinstance(self.facts, tuple) or not all(isinstance(f, str) and f.strip() for f in self.facts):
@@ -91,7 +97,8 @@ class GoldQuestion:
             raise GoldError("expected a JSON object")
         missing = [f for f in FIELDS if f not in data]
         if missing:
-            raise GoldError(f"gold question {data.get('id')!r}: missing field(s) {', '.join(missing)}")
+            hint = " (assign splits with `python -m eval.split_gold FILE`)" if "split" in missing else ""
+            raise GoldError(f"gold question {data.get('id')!r}: missing field(s) {', '.join(missing)}{hint}")
         facts, evidence = data["facts"], data["evidence"]
         if not isinstance(facts, list):
             raise GoldError(f"gold question {data['id']!r}: facts must be a list")
@@ -100,6 +107,7 @@ class GoldQuestion:
         return cls(
             id=data["id"], question=data["question"], kind=data["kind"], answer=data["answer"],
             facts=tuple(facts), evidence=tuple(Evidence(e["doc_id"], e["quote"]) for e in evidence),
+            split=data["split"],
         )
 
 

@@ -1,4 +1,9 @@
-"""Render an eval result dict as a terminal table, Markdown, a PNG plot and files."""
+"""Render an eval result dict as a terminal table, Markdown, a PNG plot and files.
+
+A result with `splits` (the gold eval) shows every figure for all its questions and for each
+split side by side: columns `all`, `dev`, `test` (retrieval: one column per mode and split) and,
+by kind, one row per kind and split.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +34,11 @@ ANSWER_METRICS: tuple[str, ...] = (
     "fact_recall", "citation_precision", "citation_recall",
     "abstention_precision", "abstention_recall", "false_abstention",
 )
-KIND_METRICS: tuple[str, ...] = ("n", "hit@5", "fact_recall", "abstained")
+KIND_METRICS: tuple[str, ...] = (
+    "n", "hit@1", "hit@5", "mrr@10", "ndcg@10", "fact_recall", "fact_hit",
+    "citation_precision", "citation_recall", "abstained",
+)
+ALL = "all"
 HIT_KS: tuple[int, ...] = (1, 3, 5, 10)
 MAX_FAILURES = 20
 SNIPPET_CHARS = 160
@@ -95,15 +104,30 @@ def _one_line(text: Any, limit: int | None = None) -> str:
     return flat
 
 
+def _splits(result: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(label, section) for the overall figures and each split; just ('all', result) without splits."""
+    splits = _section(result, "splits")
+    return [(ALL, result)] + [(name, splits[name]) for name in splits if isinstance(splits[name], Mapping)]
+
+
+def _label(split: str, name: str, alone: bool) -> str:
+    """A column's name: the mode alone for a result without splits, else split and mode."""
+    return name if alone else f"{split} {name}"
+
+
 def _mode_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows for the retrieval table (metrics x modes); '-' if missing."""
-    modes = _section(result, "modes")
+    """Header and rows for the retrieval table (metrics x modes, per split); '-' if missing."""
     names = _modes(result)
-    sections = [modes[n] if isinstance(modes[n], Mapping) else {} for n in names]
-    extras = sorted({m for s in sections for m in s if m not in RETRIEVAL_METRICS})
+    columns: list[tuple[str, Mapping[str, Any]]] = []
+    parts = _splits(result)
+    for split, part in parts:
+        modes = _section(part, "modes")
+        for n in names:
+            columns.append((_label(split, n, len(parts) == 1), modes[n] if isinstance(modes.get(n), Mapping) else {}))
+    extras = sorted({m for _, s in columns for m in s if m not in RETRIEVAL_METRICS})
     order = [*RETRIEVAL_METRICS, *extras] if names else []
-    rows = [[metric, *(fmt_num(s.get(metric)) for s in sections)] for metric in order]
-    return ["metric", *names], rows
+    rows = [[metric, *(fmt_num(s.get(metric)) for _, s in columns)] for metric in order]
+    return ["metric", *(label for label, _ in columns)], rows
 
 
 def _kv_rows(section: Mapping[str, Any], preferred: Sequence[str]) -> list[list[str]]:
@@ -111,20 +135,42 @@ def _kv_rows(section: Mapping[str, Any], preferred: Sequence[str]) -> list[list[
     return [[k, fmt_num(section[k])] for k in _metric_rows(section, preferred)]
 
 
+def _split_rows(result: Mapping[str, Any], key: str, preferred: Sequence[str], first: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of `result[key]` with one value column per split ('value' without splits)."""
+    parts = _splits(result)
+    sections = [(split, _section(part, key)) for split, part in parts]
+    names = _metric_rows({k: None for _, s in sections for k in s}, preferred)
+    header = [first, "value" if first == "metric" else "ms"] if len(parts) == 1 else [first, *(split for split, _ in parts)]
+    return header, [[n, *(fmt_num(s.get(n)) for _, s in sections)] for n in names]
+
+
 def _kind_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows for the by-kind breakdown."""
-    by_kind = _section(result, "by_kind")
+    """Header and rows for the by-kind breakdown: one row per kind (and split, when there are splits)."""
+    parts = _splits(result)
+    tables = [(split, _section(part, "by_kind")) for split, part in parts]
     rows = []
-    for kind in sorted(by_kind):
-        stats = by_kind[kind] if isinstance(by_kind[kind], Mapping) else {}
-        rows.append([str(kind), *(fmt_num(stats.get(m)) for m in KIND_METRICS)])
-    return ["kind", *KIND_METRICS], rows
+    for kind in sorted({k for _, t in tables for k in t}):
+        for split, by_kind in tables:
+            if kind not in by_kind:
+                continue
+            stats = by_kind[kind] if isinstance(by_kind[kind], Mapping) else {}
+            cells = [str(kind)] + ([split] if len(parts) > 1 else [])
+            rows.append([*cells, *(fmt_num(stats.get(m)) for m in KIND_METRICS)])
+    return ["kind", *(["split"] if len(parts) > 1 else []), *KIND_METRICS], rows
 
 
 def _summary_line(result: Mapping[str, Any]) -> str:
-    """One line with n, k, gold, index and created."""
-    keys = ("n", "k", "gold", "index", "created")
-    return "  ".join(f"{key}={result[key]}" for key in keys if key in result)
+    """One line with n (and n per split), k, split, gold, index and created."""
+    keys = ("n", "k", "split", "gold", "index", "created")
+    items = [f"{key}={result[key]}" for key in keys if key in result]
+    counts = [f"{split}={part.get('n', '?')}" for split, part in _splits(result)[1:]]
+    if counts:
+        items.insert(1, "(" + " ".join(counts) + ")")
+    return "  ".join(items)
+
+
+def _failure_tag(f: Mapping[str, Any]) -> str:
+    return ", ".join(str(f[key]) for key in ("kind", "split") if f.get(key)) or "?"
 
 
 def format_table(result: Mapping[str, Any]) -> str:
@@ -136,21 +182,19 @@ def format_table(result: Mapping[str, Any]) -> str:
     header, rows = _mode_rows(result)
     out += ["", "Retrieval"]
     out.append(_text_table(header, rows) if rows else "(no retrieval results)")
-    answers = _section(result, "answers")
+    header, rows = _split_rows(result, "answers", (*ANSWER_METRICS, "fact_hit"), "metric")
     out += ["", "Answers"]
-    out.append(_text_table(["metric", "value"], _kv_rows(answers, ANSWER_METRICS))
-               if answers else "(no answer metrics)")
-    latency = _section(result, "latency_ms")
+    out.append(_text_table(header, rows) if rows else "(no answer metrics)")
+    header, rows = _split_rows(result, "latency_ms", ("p50", "p95"), "percentile")
     out += ["", "Latency (ms)"]
-    out.append(_text_table(["percentile", "ms"], _kv_rows(latency, ("p50", "p95")))
-               if latency else "(no latency data)")
+    out.append(_text_table(header, rows) if rows else "(no latency data)")
     header, rows = _kind_rows(result)
     out += ["", "By kind"]
     out.append(_text_table(header, rows) if rows else "(no per-kind data)")
     failures = _failures(result)
     out += ["", f"Failures ({len(failures)})"]
     for f in failures[:MAX_FAILURES]:
-        out.append(f"- [{f.get('id', '?')}] ({f.get('kind', '?')}) "
+        out.append(f"- [{f.get('id', '?')}] ({_failure_tag(f)}) "
                    f"{_one_line(f.get('reason', ''))}: {_one_line(f.get('question', ''), 120)}")
     if len(failures) > MAX_FAILURES:
         out.append(f"... and {len(failures) - MAX_FAILURES} more")
@@ -178,7 +222,7 @@ def _md_table(
 
 def _md_failure(f: Mapping[str, Any]) -> list[str]:
     """Markdown block for one failure with its top-3 retrieved chunks."""
-    out = [f"### {md_escape(f.get('id', '?'))} ({md_escape(f.get('kind', '?'))})", "",
+    out = [f"### {md_escape(f.get('id', '?'))} ({md_escape(_failure_tag(f))})", "",
            f"- **Question:** {md_escape(f.get('question', ''))}",
            f"- **Reason:** {md_escape(f.get('reason', ''))}",
            f"- **Answer:** {md_escape(f.get('answer', ''), 400)}", ""]
@@ -194,21 +238,21 @@ def _md_failure(f: Mapping[str, Any]) -> list[str]:
 def to_markdown(result: Mapping[str, Any]) -> str:
     """Markdown report: metric tables plus failures with top-3 retrieved."""
     out = ["# Evaluation report", ""]
-    keys = ("n", "k", "gold", "index", "created")
+    keys = ("n", "k", "split", "gold", "index", "created")
     out += [f"- **{key}:** {md_escape(result[key])}" for key in keys if key in result]
+    splits = _splits(result)[1:]
+    if splits:
+        out.append("- **questions per split:** " + ", ".join(f"{s} {md_escape(p.get('n', '?'))}" for s, p in splits))
     header, rows = _mode_rows(result)
     out += ["", "## Retrieval", "",
             _md_table(header, rows) if rows else "_No retrieval results._"]
-    answers = _section(result, "answers")
-    out += ["", "## Answers", "",
-            _md_table(["metric", "value"], _kv_rows(answers, ANSWER_METRICS))
-            if answers else "_No answer metrics._"]
-    latency = _section(result, "latency_ms")
-    out += ["", "## Latency (ms)", "",
-            _md_table(["percentile", "ms"], _kv_rows(latency, ("p50", "p95")))
-            if latency else "_No latency data._"]
+    header, rows = _split_rows(result, "answers", (*ANSWER_METRICS, "fact_hit"), "metric")
+    out += ["", "## Answers", "", _md_table(header, rows) if rows else "_No answer metrics._"]
+    header, rows = _split_rows(result, "latency_ms", ("p50", "p95"), "percentile")
+    out += ["", "## Latency (ms)", "", _md_table(header, rows) if rows else "_No latency data._"]
     header, rows = _kind_rows(result)
-    out += ["", "## By kind", "", _md_table(header, rows) if rows else "_No per-kind data._"]
+    left = (0, 1) if len(_splits(result)) > 1 else (0,)
+    out += ["", "## By kind", "", _md_table(header, rows, left=left) if rows else "_No per-kind data._"]
     failures = _failures(result)
     out += ["", f"## Failures ({len(failures)})", ""]
     if not failures:
@@ -236,6 +280,16 @@ def plot_hit_at_k(result: Mapping[str, Any], path: Path) -> None:
             if points:
                 xs, ys = zip(*points)
                 ax.plot(xs, ys, marker="o", label=name)
+                plotted += 1
+        for split, part in _splits(result)[1:]:
+            hybrid = _section(part, "modes").get("hybrid")
+            if not isinstance(hybrid, Mapping):
+                continue
+            points = [(k, hybrid.get(f"hit@{k}")) for k in HIT_KS]
+            points = [(k, float(v)) for k, v in points if isinstance(v, (int, float))]
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(xs, ys, marker=".", linestyle="--", label=f"hybrid ({split})")
                 plotted += 1
         ax.set_xlabel("k")
         ax.set_ylabel("hit@k")

@@ -5,6 +5,13 @@ question's evidence quotes (same document, intersecting character ranges). Retri
 use the answerable questions only; each question is encoded once and that vector is reused by
 the three modes. Answers are the assistant's own (hybrid retrieval, extractive answer), so
 their latency is what a user sees.
+
+Every figure is given for all the questions run (the top-level keys) and for each split of the
+gold file (`splits.dev`, `splits.test`); `--split dev|test` runs one split only. A `--min
+METRIC=VALUE` gate holds for every split run (it fails when either split misses it);
+`dev.METRIC=VALUE` or `test.METRIC=VALUE` gates one split. `--corpus DIR` evaluates on an
+index of DIR built (or incrementally updated) under `--cache` (default data/eval-index/<slug of
+DIR's name>) instead of `--index`.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from eval.gold import DEFAULT_GOLD, EvalError, GoldError, GoldQuestion, load_gold, locate
+from eval.gold import DEFAULT_GOLD, SPLITS, EvalError, GoldError, GoldQuestion, load_gold, locate
 from eval.metrics import fact_recall, hit_at_k, mean, ndcg_at_k, percentile, ratio, reciprocal_rank
-from eval.report import ANSWER_METRICS, MODES, RETRIEVAL_METRICS
+from eval.report import ANSWER_METRICS, KIND_METRICS, MODES, RETRIEVAL_METRICS
 
 __all__ = ["EvalError", "GoldError", "Gate", "run_cli", "evaluate", "parse_gates", "check_gates", "gold_gate_metrics"]
 
@@ -26,6 +33,9 @@ EXIT_OK, EXIT_USER_ERROR, EXIT_GATE_FAILED = 0, 2, 3
 RETRIEVAL_DEPTH = 10  # hit@10, mrr@10 and ndcg@10 need the top 10
 EXTRA_ANSWER_METRICS = ("fact_hit",)
 LOWER_IS_BETTER = frozenset({"false_abstention", "latency_ms.p50", "latency_ms.p95"})
+SPLIT_CHOICES = ("all", *SPLITS)
+DEFAULT_BEIR_CACHE = Path("data/beir")
+DEFAULT_CORPUS_CACHE = Path("data/eval-index")
 
 Span = tuple[str, int, int]  # doc_id, start, end
 
@@ -40,6 +50,7 @@ class Gate:
     path: tuple[str, ...]
     value: float
     maximum: bool = False
+    split: str | None = None  # None: every split of the result (or the result itself when it has none)
 
 
 def gold_gate_metrics() -> dict[str, tuple[tuple[str, ...], bool]]:
@@ -56,18 +67,26 @@ def gold_gate_metrics() -> dict[str, tuple[tuple[str, ...], bool]]:
     return names
 
 
-def parse_gates(specs: list[str], known: dict[str, tuple[tuple[str, ...], bool]]) -> list[Gate]:
-    """Parse `METRIC=VALUE` strings; `EvalError` for a malformed spec or an unknown metric."""
+def parse_gates(specs: list[str], known: dict[str, tuple[tuple[str, ...], bool]], splits: bool = False) -> list[Gate]:
+    """Parse `METRIC=VALUE` strings; `EvalError` for a malformed spec or an unknown metric.
+
+    With `splits`, `dev.METRIC=VALUE` and `test.METRIC=VALUE` gate one split of the gold set.
+    """
     gates = []
     for spec in specs:
         name, sep, raw = (spec or "").partition("=")
         name, raw = name.strip(), raw.strip()
         if not sep or not name or not raw:
             raise EvalError(f"--min {spec!r}: expected METRIC=VALUE, e.g. --min hit@5=0.8")
+        split = None
+        head, dot, rest = name.partition(".")
+        if splits and dot and head in SPLITS:
+            split, name = head, rest
         if name not in known:
             bare = sorted(n for n in known if "." not in n)
+            scoped = " or SPLIT.METRIC for one split of the gold set, e.g. test.hit@5" if splits else ""
             raise EvalError(f"--min {spec!r}: unknown metric {name!r}; known: {', '.join(bare)} "
-                            f"(or MODE.METRIC for a retrieval mode, e.g. dense.ndcg@10)")
+                            f"(or MODE.METRIC for a retrieval mode, e.g. dense.ndcg@10{';' if scoped else ''}{scoped})")
         try:
             value = float(raw)
         except ValueError:
@@ -77,22 +96,34 @@ def parse_gates(specs: list[str], known: dict[str, tuple[tuple[str, ...], bool]]
         path, lower = known[name]
         if not path[0].startswith("latency") and value > 1:
             raise EvalError(f"--min {spec!r}: {name} is a share between 0 and 1, not {raw}")
-        gates.append(Gate(name, path, value, maximum=lower))
+        gates.append(Gate(name, path, value, maximum=lower, split=split))
     return gates
 
 
 def check_gates(result: dict, gates: list[Gate]) -> list[str]:
-    """One message per failed gate (a missing or undefined metric fails)."""
+    """One message per failed gate (a missing or undefined metric fails).
+
+    When the result has `splits`, a gate without a split is checked on each of them and one
+    with a split on that one (undefined when the run left it out, e.g. `--split dev`); a result
+    without splits (BEIR) is checked as a whole.
+    """
     failed = []
+    splits = result.get("splits") if isinstance(result.get("splits"), dict) else None
     for gate in gates:
-        value = result
-        for key in gate.path:
-            value = value.get(key) if isinstance(value, dict) else None
-        bound = "maximum" if gate.maximum else "minimum"
-        if not isinstance(value, (int, float)):
-            failed.append(f"gate failed: {gate.name} is undefined for this run ({bound} {gate.value:g})")
-        elif (value > gate.value) if gate.maximum else (value < gate.value):
-            failed.append(f"gate failed: {gate.name} = {value:.3f} is {'above the maximum' if gate.maximum else 'below the minimum'} {gate.value:g}")
+        if gate.split is not None:
+            targets = [(f"{gate.split}.{gate.name}", (splits or {}).get(gate.split))]
+        elif splits:
+            targets = [(f"{name}.{gate.name}", section) for name, section in splits.items()]
+        else:
+            targets = [(gate.name, result)]
+        for label, value in targets:
+            for key in gate.path:
+                value = value.get(key) if isinstance(value, dict) else None
+            bound = "maximum" if gate.maximum else "minimum"
+            if not isinstance(value, (int, float)):
+                failed.append(f"gate failed: {label} is undefined for this run ({bound} {gate.value:g})")
+            elif (value > gate.value) if gate.maximum else (value < gate.value):
+                failed.append(f"gate failed: {label} = {value:.3f} is {'above the maximum' if gate.maximum else 'below the minimum'} {gate.value:g}")
     return failed
 
 
@@ -101,21 +132,44 @@ def check_gates(result: dict, gates: list[Gate]) -> list[str]:
 def run_cli(args, encoder=None) -> int:
     """`qa eval [beir DIR]`; returns the exit code, raises `EvalError` (and index errors) for user errors."""
     target = list(getattr(args, "target", None) or [])
+    cache = getattr(args, "cache", None)
+    corpus = getattr(args, "corpus", None)
+    split = getattr(args, "split", None) or "all"
     if target:
         if len(target) != 2 or target[0] != "beir":
             raise EvalError(f"unknown eval target {' '.join(target)!r}; use `qa eval` for the gold questions or `qa eval beir DIR`")
+        if corpus is not None:
+            raise EvalError("--corpus is for the gold questions; `qa eval beir DIR` indexes DIR itself")
+        if split != "all":
+            raise EvalError("--split is for the gold questions; `qa eval beir DIR` reads the qrels split from QA_BEIR_SPLIT")
         from eval import beir
 
         gates = parse_gates(args.min, beir.gate_metrics())
+        args.cache = Path(cache) if cache is not None else DEFAULT_BEIR_CACHE
         return beir.run(args, gates, encoder=encoder)
-    gates = parse_gates(args.min, gold_gate_metrics())
+    if split not in SPLIT_CHOICES:
+        raise EvalError(f"--split {split!r}: use one of {', '.join(SPLIT_CHOICES)}")
+    gates = parse_gates(args.min, gold_gate_metrics(), splits=True)
     gold_path = Path(args.gold) if args.gold is not None else DEFAULT_GOLD
     questions = load_gold(gold_path)
+    if split != "all":
+        questions = [q for q in questions if q.split == split]
+        if not questions:
+            raise GoldError(f"gold file {gold_path} holds no {split} questions")
 
     from qa.assistant import Assistant
 
-    assistant = Assistant.open(Path(args.index), encoder=encoder)
-    result = evaluate(assistant, questions, args.k, gold_path=gold_path)
+    if corpus is not None:
+        if encoder is None:
+            from index.embedder import Embedder
+
+            encoder = Embedder()
+        index_dir = corpus_index(Path(corpus), Path(cache) if cache is not None else DEFAULT_CORPUS_CACHE, encoder,
+                                 progress=not args.json and sys.stderr.isatty())
+    else:
+        index_dir = Path(args.index)
+    assistant = Assistant.open(index_dir, encoder=encoder)
+    result = evaluate(assistant, questions, args.k, gold_path=gold_path, split=split)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -133,13 +187,42 @@ def run_cli(args, encoder=None) -> int:
     return EXIT_GATE_FAILED if failed else EXIT_OK
 
 
+def corpus_index(folder: Path, cache: Path, encoder, progress: bool = False) -> Path:
+    """The index of the corpus folder `folder` under `cache`/<slug of its name>, built or updated.
+
+    The build is incremental (unchanged files are neither read nor embedded again), so a second
+    run on the same folder costs little. Every file of the folder is indexed: pass a folder
+    holding only the documents (a list of sources beside them would be indexed too).
+    """
+    from corpus.document import slugify
+    from index.build import build_index
+    from index.manifest import IndexConfig
+
+    if not folder.is_dir():
+        raise EvalError(f"corpus folder {folder} does not exist")
+    index_dir = cache / slugify(folder.resolve().name or "corpus")
+    report = build_index(folder, index_dir, encoder, IndexConfig(model=encoder.info), progress=progress)
+    for skipped in report.skipped:
+        print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return index_dir
+
+
 # --- evaluation -------------------------------------------------------------------------
 
-def evaluate(assistant, gold, k: int = 5, gold_path: Path | str | None = None) -> dict:
-    """Run every gold question; `gold` is a list of `GoldQuestion` or a gold file path."""
+def evaluate(assistant, gold, k: int = 5, gold_path: Path | str | None = None, split: str = "all") -> dict:
+    """Run every gold question; `gold` is a list of `GoldQuestion` or a gold file path.
+
+    `split` ("all", "dev" or "test") keeps the questions of one split only.
+    """
     if isinstance(gold, (str, Path)):
         gold_path = gold_path or gold
         gold = load_gold(Path(gold))
+    if split not in SPLIT_CHOICES:
+        raise EvalError(f"split must be one of {', '.join(SPLIT_CHOICES)}, not {split!r}")
+    if split != "all":
+        gold = [q for q in gold if q.split == split]
     if not gold:
         raise GoldError("no gold questions to evaluate")
     if k < 1:
@@ -153,7 +236,7 @@ def evaluate(assistant, gold, k: int = 5, gold_path: Path | str | None = None) -
     vectors = assistant.encoder.encode(texts)  # one vector per question, shared by the modes
     depth = max(RETRIEVAL_DEPTH, k)
 
-    per_mode: dict[str, list[dict]] = {mode: [] for mode in MODES}
+    per_mode: dict[str, dict[str, dict]] = {mode: {} for mode in MODES}  # mode -> question id -> scores
     retrieval: dict[str, dict] = {}  # question id -> hybrid scores and the first relevant rank per mode
     for q, text, vector in zip(gold, texts, vectors):
         if not q.answerable:
@@ -162,33 +245,46 @@ def evaluate(assistant, gold, k: int = 5, gold_path: Path | str | None = None) -
         for mode in MODES:
             hits = assistant.retriever.search(text, vector, k=depth, mode=mode)
             scores = _retrieval_scores(hits, spans[q.id], ideal, k)
-            per_mode[mode].append(scores)
+            per_mode[mode][q.id] = scores
             entry = retrieval.setdefault(q.id, {"rank": {}})
             entry["rank"][mode] = scores["first_relevant"]
             if mode == "hybrid":
-                entry.update({"hit@5": scores["hit@5"], "hit@k": scores["hit@k"]})
+                entry.update({m: scores[m] for m in ("hit@1", "hit@5", "hit@k", "mrr@10", "ndcg@10")})
 
     records = []
     for q, text in zip(gold, texts):
         answer = assistant.ask(text, k=k)
         records.append(_answer_record(q, answer, spans[q.id], retrieval.get(q.id), k))
 
-    return {
+    result = {
         "n": len(gold),
         "k": k,
         "gold": str(gold_path) if gold_path is not None else "",
         "index": str(index_dir),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "answerable": sum(q.answerable for q in gold),
-        "modes": {mode: _mean_scores(rows) for mode, rows in per_mode.items()},
+        "split": split,
+        **_summary(records, per_mode),
+        "splits": {name: _summary([r for r in records if r["split"] == name], per_mode)
+                   for name in SPLITS if any(r["split"] == name for r in records)},
+        "failures": [r["failure"] for r in records if r["failure"]],
+        "questions": [{key: value for key, value in r.items() if key != "failure"} for r in records],
+    }
+    return result
+
+
+def _summary(records: list[dict], per_mode: dict[str, dict[str, dict]]) -> dict:
+    """Every figure of the questions of `records`: counts, retrieval per mode, answers, latency, by kind."""
+    ids = [r["id"] for r in records]
+    return {
+        "n": len(records),
+        "answerable": sum(r["answerable"] for r in records),
+        "modes": {mode: _mean_scores([rows[i] for i in ids if i in rows]) for mode, rows in per_mode.items()},
         "answers": _answer_metrics(records),
         "latency_ms": {
             "p50": round(percentile([r["latency_ms"] for r in records], 50), 2),
             "p95": round(percentile([r["latency_ms"] for r in records], 95), 2),
         },
         "by_kind": _by_kind(records),
-        "failures": [r["failure"] for r in records if r["failure"]],
-        "questions": [{key: value for key, value in r.items() if key != "failure"} for r in records],
     }
 
 
@@ -265,10 +361,9 @@ def _hit_json(hit, spans: list[Span]) -> dict:
 def _answer_record(q: GoldQuestion, answer, spans: list[Span], retrieval: dict | None, k: int) -> dict:
     cited = [c.chunk for c in answer.citations]
     record = {
-        "id": q.id, "kind": q.kind, "answerable": q.answerable, "abstained": answer.abstained,
+        "id": q.id, "kind": q.kind, "split": q.split, "answerable": q.answerable, "abstained": answer.abstained,
         "latency_ms": float(answer.timings_ms.get("total", 0.0)),
-        "hit@5": retrieval["hit@5"] if retrieval else None,
-        "hit@k": retrieval["hit@k"] if retrieval else None,
+        **{m: (retrieval[m] if retrieval else None) for m in ("hit@1", "hit@5", "hit@k", "mrr@10", "ndcg@10")},
         "first_relevant": retrieval["rank"] if retrieval else None,
         "fact_recall": None, "fact_hit": None, "cited": len(cited),
         "cited_relevant": sum(_relevant(c, spans) for c in cited),
@@ -290,7 +385,7 @@ def _answer_record(q: GoldQuestion, answer, spans: list[Span], retrieval: dict |
     elif not answer.abstained:
         reasons.append("answered_unanswerable")
     record["failure"] = {
-        "id": q.id, "kind": q.kind, "question": q.question, "reason": "; ".join(reasons), "answer": answer.text,
+        "id": q.id, "kind": q.kind, "split": q.split, "question": q.question, "reason": "; ".join(reasons), "answer": answer.text,
         "retrieved": [_hit_json(h, spans) for h in answer.retrieved[:3]],
     } if reasons else None
     return record
@@ -317,14 +412,25 @@ def _answer_metrics(records: list[dict]) -> dict:
 
 
 def _by_kind(records: list[dict]) -> dict:
+    """Per kind: n, hybrid retrieval and answer figures of its answerable questions, and the
+    share that abstained (false abstention for an answerable kind, abstention recall for
+    `unanswerable`)."""
     out = {}
     for kind in sorted({r["kind"] for r in records}):
         rows = [r for r in records if r["kind"] == kind]
         answerable = [r for r in rows if r["answerable"]]
-        out[kind] = {
-            "n": len(rows),
-            "hit@5": round(mean([r["hit@5"] for r in answerable]), 4) if answerable else None,
-            "fact_recall": round(mean([r["fact_recall"] for r in answerable]), 4) if answerable else None,
-            "abstained": round(mean([float(r["abstained"]) for r in rows]), 4),
-        }
+        answers = _answer_metrics(rows)
+
+        def avg(metric: str) -> float | None:
+            return round(mean([r[metric] for r in answerable]), 4) if answerable else None
+
+        stats = {"n": len(rows)}
+        for metric in KIND_METRICS[1:]:
+            if metric == "abstained":
+                stats[metric] = round(mean([float(r["abstained"]) for r in rows]), 4)
+            elif metric in answers:
+                stats[metric] = answers[metric] if answerable else None
+            else:
+                stats[metric] = avg(metric)
+        out[kind] = stats
     return out

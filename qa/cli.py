@@ -98,13 +98,21 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("target", nargs="*", help="`beir DIR` to benchmark a BEIR dataset")
     _add_index(ev)
     ev.add_argument("--gold", type=Path, default=None, help="gold questions (JSON Lines; default: eval/gold.jsonl)")
+    ev.add_argument("--corpus", type=Path, default=None, metavar="DIR",
+                    help="evaluate on an index of the documents in DIR (built or updated under --cache) instead of "
+                         "--index; every file of DIR is indexed, so pass a folder of documents only")
+    ev.add_argument("--split", choices=("all", "dev", "test"), default="all",
+                    help="run the gold questions of one split only (default: all, reported per split)")
     ev.add_argument("--k", type=_positive, default=5)
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
                     help="fail (exit 3) when a metric is below VALUE, or above it for lower-is-better metrics "
-                         "(false_abstention, latency_ms.p50/p95); repeatable; e.g. hit@5=0.9, dense.ndcg@10=0.6")
+                         "(false_abstention, latency_ms.p50/p95), in either split of the gold set; "
+                         "dev.METRIC=VALUE or test.METRIC=VALUE gates one split; repeatable; "
+                         "e.g. hit@5=0.9, dense.ndcg@10=0.6, test.fact_recall=0.8")
     ev.add_argument("--reports", type=Path, default=Path("reports"), help="folder for the report files (default: %(default)s)")
-    ev.add_argument("--cache", type=Path, default=Path("data/beir"), help="where BEIR indexes are cached (default: %(default)s)")
+    ev.add_argument("--cache", type=Path, default=None,
+                    help="where indexes are cached (default: data/beir for `beir DIR`, data/eval-index for --corpus)")
     ev.set_defaults(run=cmd_eval)
     return parser
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from eval.gold import KINDS, Evidence, GoldError, GoldQuestion, load_gold, locate
+from eval.gold import KINDS, SPLITS, Evidence, GoldError, GoldQuestion, load_gold, locate
 from eval.metrics import normalise_text
 from tests.conftest import GOLD, SEED_CORPUS
 
@@ -53,11 +53,28 @@ def test_ids_are_unique():
 def test_counts_kinds_and_coverage(gold, documents):
     assert len(gold) >= 80
     kinds = Counter(q.kind for q in gold)
-    assert set(kinds) == set(KINDS)
+    assert set(kinds) == {"factoid", "list", "multi-doc", "paraphrase", "unanswerable"} and set(kinds) <= set(KINDS)
     assert kinds["unanswerable"] >= 12
     covered = {e.doc_id for q in gold for e in q.evidence}
     assert covered == set(documents), f"documents without gold questions: {set(documents) - covered}"
     assert len(documents) == 5
+
+
+def test_every_question_has_a_split_and_each_kind_is_split_about_evenly(gold):
+    by_kind = Counter((q.kind, q.split) for q in gold)
+    for kind in KINDS:
+        dev, test = by_kind[(kind, "dev")], by_kind[(kind, "test")]
+        if dev + test:
+            assert dev and test and abs(dev - test) <= 1, (kind, dev, test)
+
+
+def test_the_split_script_leaves_the_seed_gold_file_unchanged(tmp_path):
+    from eval.split_gold import split_file
+
+    copy = tmp_path / "gold.jsonl"
+    copy.write_bytes(GOLD.read_bytes())
+    split_file(copy)
+    assert copy.read_bytes() == GOLD.read_bytes()
 
 
 def test_every_fact_occurs_in_one_of_its_quotes(gold):
@@ -106,7 +123,8 @@ def test_locate_missing_or_empty():
 # --- GoldQuestion and load_gold ---------------------------------------------------------
 
 def _q(**over):
-    data = dict(id="x1", question="Q?", kind="factoid", answer="A", facts=("A",), evidence=(Evidence("doc", "A"),))
+    data = dict(id="x1", question="Q?", kind="factoid", answer="A", facts=("A",), evidence=(Evidence("doc", "A"),),
+                split="dev")
     data.update(over)
     return GoldQuestion(**data)
 
@@ -126,6 +144,8 @@ def test_valid_questions():
     (dict(kind="multi-doc"), "multi-doc question must quote at least two documents"),
     (dict(question="  "), "question must be a non-empty string"),
     (dict(evidence=(Evidence("doc", ""),)), "non-empty doc_id and quote"),
+    (dict(split="train"), "split must be one of dev, test, not 'train'"),
+    (dict(split=None), "split must be one of dev, test"),
 ])
 def test_invalid_questions_name_rule_and_id(over, rule):
     with pytest.raises(GoldError, match=rule) as info:
@@ -141,15 +161,15 @@ def _write(tmp_path, lines):
 
 def _line(qid, **over):
     data = {"id": qid, "question": "Q?", "kind": "factoid", "answer": "A", "facts": ["A"],
-            "evidence": [{"doc_id": "d", "quote": "A"}]}
+            "evidence": [{"doc_id": "d", "quote": "A"}], "split": "dev"}
     data.update(over)
-    return json.dumps(data)
+    return json.dumps({k: v for k, v in data.items() if v is not ...})
 
 
 def test_load_gold_reads_questions_in_order(tmp_path):
     path = _write(tmp_path, [_line("a"), "", _line("b", kind="unanswerable", facts=[], evidence=[])])
     questions = load_gold(path)
-    assert [q.id for q in questions] == ["a", "b"]
+    assert [q.id for q in questions] == ["a", "b"] and [q.split for q in questions] == ["dev", "dev"]
     assert questions[0].evidence == (Evidence("d", "A"),) and questions[0].facts == ("A",)
 
 
@@ -178,8 +198,90 @@ def test_load_gold_missing_field_and_not_object(tmp_path):
         load_gold(_write(tmp_path, ["[1, 2]"]))
 
 
+def test_load_gold_missing_or_wrong_split_names_the_question(tmp_path):
+    path = _write(tmp_path, [_line("a"), _line("b", split=...)])
+    with pytest.raises(GoldError, match=rf"{path}:2: gold question 'b': missing field\(s\) split \(assign splits with") as info:
+        load_gold(path)
+    assert "\n" not in str(info.value)
+    path = _write(tmp_path, [_line("a", split="Test")])
+    with pytest.raises(GoldError, match=rf"{path}:1: gold question 'a': split must be one of dev, test, not 'Test'"):
+        load_gold(path)
+
+
 def test_load_gold_missing_or_empty_file(tmp_path):
     with pytest.raises(GoldError, match="does not exist"):
         load_gold(tmp_path / "nope.jsonl")
     with pytest.raises(GoldError, match="holds no questions"):
         load_gold(_write(tmp_path, [""]))
+
+
+# --- eval.split_gold ---------------------------------------------------------------------
+
+def _records(kinds: dict[str, int]) -> list[dict]:
+    out = []
+    for kind, n in kinds.items():
+        for i in range(n):
+            unanswerable = kind == "unanswerable"
+            out.append({"id": f"{kind[:3]}{i:02}", "question": "Q?", "kind": kind, "answer": "A",
+                        "facts": [] if unanswerable else ["A"],
+                        "evidence": [] if unanswerable else [{"doc_id": "d", "quote": "A"}]})
+    return out
+
+
+def test_assign_splits_is_stratified_seeded_and_reproducible():
+    from eval.split_gold import assign_splits
+
+    records = _records({"factoid": 9, "list": 4, "unanswerable": 5, "yes-no": 1})
+    first = assign_splits(records, seed=1)
+    assert first == assign_splits(list(reversed(records)), seed=1)[::-1]  # file order does not matter
+    counts = Counter((r["kind"], r["split"]) for r in first)
+    for kind, n in (("factoid", 9), ("list", 4), ("unanswerable", 5)):
+        assert abs(counts[(kind, "dev")] - counts[(kind, "test")]) <= 1 and counts[(kind, "dev")] + counts[(kind, "test")] == n
+    assert all("split" not in r for r in records)  # the input is left alone
+    seeds = {tuple(r["split"] for r in assign_splits(records, seed=s)) for s in range(6)}
+    assert len(seeds) > 1  # the seed matters
+
+
+def test_assign_splits_never_moves_an_assignment_and_balances_new_records():
+    from eval.split_gold import assign_splits
+
+    records = _records({"factoid": 6})
+    for r in records[:3]:
+        r["split"] = "test"
+    out = assign_splits(records, seed=7)
+    assert [r["split"] for r in out[:3]] == ["test"] * 3
+    assert [r["split"] for r in out[3:]] == ["dev"] * 3
+    with pytest.raises(GoldError, match="'fac00'.*split must be one of dev, test"):
+        assign_splits([dict(records[0], split="train")])
+
+
+def test_split_file_rewrites_only_lines_without_a_split(tmp_path, capsys):
+    from eval.split_gold import main
+
+    records = _records({"factoid": 4, "unanswerable": 2})
+    records[0]["split"] = "dev"
+    kept = json.dumps(records[0], indent=None, separators=(",", ":"))  # a line written another way stays as it is
+    path = tmp_path / "g.jsonl"
+    path.write_text("\n".join([kept, *(json.dumps(r) for r in records[1:])]) + "\n", encoding="utf-8")
+    assert main([str(path), "--seed", "3"]) == 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == kept
+    assert all(json.loads(line)["split"] in SPLITS for line in lines)
+    assert [json.loads(line)["id"] for line in lines] == [r["id"] for r in records]
+    before = path.read_bytes()
+    assert main([str(path), "--seed", "99"]) == 0  # nothing left to assign: the file stays byte for byte
+    assert path.read_bytes() == before
+    out = capsys.readouterr().out
+    assert "factoid" in out and "dev" in out and "test" in out
+
+
+def test_split_file_refuses_an_invalid_file_and_leaves_it(tmp_path, capsys):
+    from eval.split_gold import main
+
+    path = tmp_path / "g.jsonl"
+    bad = json.dumps({"id": "a", "question": "Q?", "kind": "riddle", "answer": "", "facts": [], "evidence": []})
+    path.write_text(bad + "\n", encoding="utf-8")
+    assert main([str(path)]) == 2
+    assert "kind must be one of" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == bad + "\n"
+    assert not list(tmp_path.glob("*.tmp"))

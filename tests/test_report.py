@@ -187,3 +187,57 @@ def test_empty_result(tmp_path):
     paths = write_report({}, tmp_path)
     assert paths["json"].name == "eval-unknown.json"
     assert all(p.exists() for p in paths.values())
+
+
+# --- results with dev and test splits ---------------------------------------------------------
+
+def _with_splits() -> dict:
+    result = copy.deepcopy(RESULT)
+    dev, test = copy.deepcopy(RESULT), copy.deepcopy(RESULT)
+    for part, hit5, fact in ((dev, 0.95, 0.9), (test, 0.85, 0.7)):
+        for key in ("gold", "index", "created", "failures"):
+            part.pop(key)
+        part["n"] = 6
+        part["modes"]["hybrid"]["hit@5"] = hit5
+        part["answers"]["fact_recall"] = fact
+        part["by_kind"]["factoid"]["fact_recall"] = fact
+    result["split"] = "all"
+    result["splits"] = {"dev": dev, "test": test}
+    result["failures"][0]["split"] = "test"
+    return result
+
+
+def test_format_table_shows_every_figure_per_split_side_by_side():
+    table = format_table(_with_splits())
+    lines = table.splitlines()
+    assert "(dev=6 test=6)" in lines[1] and "split=all" in lines[1]
+    header = next(line for line in lines if line.startswith("metric") and "dense" in line)
+    assert header.split() == ["metric", "all", "dense", "all", "lexical", "all", "hybrid", "dev", "dense", "dev", "lexical",
+                              "dev", "hybrid", "test", "dense", "test", "lexical", "test", "hybrid"]
+    hit5 = next(line for line in lines if line.startswith("hit@5 "))
+    assert hit5.split()[1:] == ["0.833", "0.667", "0.917", "0.833", "0.667", "0.950", "0.833", "0.667", "0.850"]
+    answers = next(line for line in lines if line.startswith("metric") and "dense" not in line)
+    assert answers.split() == ["metric", "all", "dev", "test"]
+    fact = next(line for line in lines if line.startswith("fact_recall"))
+    assert fact.split()[1:] == ["0.854", "0.900", "0.700"]
+    assert any(line.split()[:2] == ["percentile", "all"] for line in lines)
+    kinds = [line.split()[:2] for line in lines if line.startswith(("factoid", "unanswerable"))]
+    assert kinds == [["factoid", "all"], ["factoid", "dev"], ["factoid", "test"],
+                     ["unanswerable", "all"], ["unanswerable", "dev"], ["unanswerable", "test"]]
+    assert "- [q007] (factoid, test) missing_fact" in table
+
+
+def test_markdown_shows_both_splits():
+    md = to_markdown(_with_splits())
+    assert "- **questions per split:** dev 6, test 6" in md
+    assert "| metric | all dense | all lexical | all hybrid | dev dense | dev lexical | dev hybrid | test dense | test lexical | test hybrid |" in md
+    assert "| hit@5 | 0.833 | 0.667 | 0.917 | 0.833 | 0.667 | 0.950 | 0.833 | 0.667 | 0.850 |" in md
+    assert "| metric | all | dev | test |" in md and "| fact_recall | 0.854 | 0.900 | 0.700 |" in md
+    assert "| kind | split | n | hit@1 | hit@5 |" in md
+    assert "| factoid | test | 8 | - | 0.875 |" in md
+    assert "### q007 (factoid, test)" in md
+
+
+def test_plot_with_splits(tmp_path):
+    plot_hit_at_k(_with_splits(), tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == PNG_MAGIC
