@@ -23,6 +23,7 @@ from qa.kinds import has_count, kind_match
 from qa.lists import introduces, is_lead_in, list_items, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
 from qa.mentions import mentioning
+from qa.names import NameVocabulary
 from qa.publication import date_span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question, identifiers
 from qa.records import NO_ANSWER, Citation, Hit, Quote
@@ -74,6 +75,7 @@ class ExtractiveAnswerer:
         self._row_document = [doc_id for doc_id, _, _ in spans]
         self.summarizer = Summarizer(index.sentence_vectors, self._row_document, texts, REDUNDANT)
         self.glossary = glossary or Glossary(index.documents.values())
+        self.vocabulary = NameVocabulary(index.documents.values(), df)
         self._identifiers = frozenset(  # "UNEA-4", "G20": the numbered names the documents hold
             i for d in index.documents.values() for i in identifiers(f"{d.title}\n{d.author}\n{d.text}")
         )
@@ -125,6 +127,7 @@ class ExtractiveAnswerer:
             or not self._mentions_focus(question, best)
             or not self._holds_kind(question, best)
             or not set(question.identifiers) <= self._identifiers  # "What did UNEA-6 decide?": no document says
+            or self.vocabulary.unknown(question.text)  # "What did the Zorblax Mining Accord cap?": nor here
         ):
             return Extract(NO_ANSWER, (), confidence, True)
         rows = self._rows(question, ranked)
