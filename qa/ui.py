@@ -142,7 +142,9 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
         text = question if isinstance(question, str) else ""
         asked = " ".join(text.split())
         shown = (asked[:300] + " …") if len(asked) > 300 else (asked or "(empty question)")
-        read = read_as_follow_up(asked, turns[-1]["question"] if turns else "", kinds)  # "When was it launched?"
+        last = turns[-1] if turns else {}
+        said = "" if last.get("abstained", True) else last.get("answer", "")
+        read = read_as_follow_up(asked, last.get("question", ""), kinds, said)  # "When was it launched?", "Why?"
         try:
             answer = assistant.ask(read, k=int(k), mode=mode, doc_ids=tuple(doc_ids or ()), answer_mode=answer_mode)
         except (InvalidQuestion, UnknownDocument, ValueError) as exc:

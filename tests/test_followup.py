@@ -52,11 +52,52 @@ KINDS = ("letter", "statement", "report", "initiative", "document")
         ("And the IGF?", "What does the letter say about the HLEAG?", "What does the letter say about the IGF?"),
         # an "and" question of its own still has its pronoun read
         ("And when was it launched?", "What is the HLEAG?", "And when was the HLEAG launched?"),
+        # ... or of another topic: the words after its last preposition, else its last word
+        ("And women?", "What does the letter say about children?", "What does the letter say about women?"),
+        ("What about lithium?", "Which countries produce cobalt?", "Which countries produce lithium?"),
+        ("And nickel?", "What does the report say on the supply of cobalt?", "What does the report say on the supply of nickel?"),
         # nothing to put it in place of
-        ("And women?", "What does the letter say about children?", "And women?"),
+        ("And women?", "Which documents mention it?", "And women?"),
         ("And the trade initiative?", "", "And the trade initiative?"),
     ],
 )
 def test_and_x_reads_the_previous_question_about_x(question, previous, read):
     assert read_as_follow_up(question, previous, KINDS) == read
 
+
+
+@pytest.mark.parametrize(
+    "question, previous, read",
+    [
+        ("Why?", "Was the HLEAG delayed?", "Why was the HLEAG delayed?"),
+        ("Why is that?", "Did the Alliance support the initiative?", "Why did the Alliance support the initiative?"),
+        ("And why?", "What did the letter ask the Secretary-General to do?", "Why did the letter ask the Secretary-General to do?"),
+        ("Why?", "Who wrote the Wilson report?", "Why?"),  # nothing to ask the reason of
+        ("Why?", "", "Why?"),
+    ],
+)
+def test_why_asks_the_reason_of_the_previous_question(question, previous, read):
+    assert read_as_follow_up(question, previous) == read
+
+
+PRINCIPLES = (
+    "On the basis of mutual respect, we jointly put forward the following principles: [1] Create an open and "
+    "secure policy environment [2] Promote green trade liberalization and facilitation [3] Better fulfill "
+    "social responsibilities [4]"
+)
+
+
+@pytest.mark.parametrize(
+    "question, read",
+    [
+        ("Tell me more about the second one", "Tell me more about Promote green trade liberalization and facilitation"),
+        ("What does the first point mean?", "What does Create an open and secure policy environment mean?"),
+        ("And the last one?", "And Better fulfill social responsibilities?"),
+        ("Tell me about number 3.", "Tell me about Better fulfill social responsibilities."),
+        # an ordinal that is not about the answer's items, or past its end
+        ("When was the last meeting held?", "When was the last meeting held?"),
+        ("Tell me more about the ninth one", "Tell me more about the ninth one"),
+    ],
+)
+def test_an_ordinal_stands_for_that_item_of_the_previous_answer(question, read):
+    assert read_as_follow_up(question, "What principles does the initiative put forward?", (), PRINCIPLES) == read

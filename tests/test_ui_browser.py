@@ -145,6 +145,11 @@ def test_a_follow_up_question_is_read_with_the_previous_subject(page, tmp_path):
     assert "Read as a follow-up: “What does the trade initiative say about women?”" in text
     assert "women" in text.split("Note:")[0], text
 
+    ask(page, "What principles does the trade initiative put forward?")
+    answer = ask(page, "Tell me more about the second one")  # an item of the previous answer
+    text = answer.inner_text()
+    assert "Read as a follow-up: “Tell me more about Promote green trade liberalization and facilitation”" in text
+
 
 def test_markup_in_a_question_is_shown_as_text(page, tmp_path):
     answer = ask(page, XSS_QUESTION)
