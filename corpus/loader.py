@@ -157,16 +157,16 @@ def load_corpus(corpus_dir: Path, reuse: Reuse | None = None, previous: dict[str
             report = FileReport(relative, tuple(docs), skipped=tuple(reasons))
         else:
             report = read_file(path, relative, meta)
-        ids = []
         reasons = list(report.skipped)
         for doc in report.documents:
             if doc.doc_id in documents:
                 reasons.append(f"duplicate document id '{doc.doc_id}' (also in {documents[doc.doc_id].source}); set another id in {METADATA_FILE}")
             else:
                 documents[doc.doc_id] = doc
-                ids.append(doc.doc_id)
         skipped += [_skip(relative, reason) for reason in reasons]
-        entries[relative] = FileEntry(stamp, tuple(ids), tuple(report.skipped))
+        # every id the file gave, duplicates too: reusing it then needs them all, so a file whose
+        # duplicate has become the only one (the other file was removed) is read again
+        entries[relative] = FileEntry(stamp, tuple(d.doc_id for d in report.documents), tuple(report.skipped))
         reports.append(report)
     return LoadedCorpus(tuple(documents.values()), tuple(skipped), entries, tuple(reports))
 

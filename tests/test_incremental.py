@@ -101,3 +101,14 @@ def test_a_removed_file_leaves_the_index(tmp_path, reads):
     report = build(corpus, tmp_path / "index")
     assert len(reads) == 4 and report.removed > 0
     assert "royalties" not in load_index(tmp_path / "index", CONFIG).documents
+
+
+def test_a_duplicate_id_is_indexed_once_the_file_it_clashed_with_is_removed(tmp_path, reads):
+    corpus = make_corpus(tmp_path / "corpus")
+    (corpus / "metadata.json").write_text(json.dumps({"royalties.txt": {"id": "cobalt"}}))
+    first = build(corpus, tmp_path / "index")
+    assert [s.path for s in first.skipped] == ["royalties.txt"]
+    (corpus / "cobalt.txt").unlink()
+    build(corpus, tmp_path / "index")
+    assert "royalties.txt" in reads[4:]
+    assert load_index(tmp_path / "index", CONFIG).documents["cobalt"].source == "royalties.txt"
