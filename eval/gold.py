@@ -111,24 +111,35 @@ class GoldQuestion:
         )
 
 
-def load_gold(path: Path) -> list[GoldQuestion]:
-    """The questions of a gold JSON Lines file, in file order; `GoldError` names file and line."""
+def read_records(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    """A JSON Lines gold file's lines and its (line number, object) records; `GoldError` names
+    the file and the line of what is wrong."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise GoldError(f"gold file {path} does not exist; pass --gold FILE") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise GoldError(f"gold file {path} is unreadable ({exc})") from exc
-    questions: list[GoldQuestion] = []
-    first_line: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    records = []
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
         except ValueError as exc:
             raise GoldError(f"{path}:{number}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise GoldError(f"{path}:{number}: expected a JSON object")
+        records.append((number, data))
+    return lines, records
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    """The questions of a gold JSON Lines file, in file order; `GoldError` names file and line."""
+    questions: list[GoldQuestion] = []
+    first_line: dict[str, int] = {}
+    for number, data in read_records(path)[1]:
         try:
             question = GoldQuestion.from_json(data)
         except GoldError as exc:
@@ -140,6 +151,17 @@ def load_gold(path: Path) -> list[GoldQuestion]:
     if not questions:
         raise GoldError(f"gold file {path} holds no questions")
     return questions
+
+
+def unlocated_quotes(questions: list[GoldQuestion], documents: dict) -> list[str]:
+    """One line per evidence quote not found in its document's cleaned text (`documents` by id)."""
+    missing = []
+    for q in questions:
+        for e in q.evidence:
+            doc = documents.get(e.doc_id)
+            if doc is None or locate(e.quote, doc.text) is None:
+                missing.append(f"{q.id}: {e.doc_id}: {e.quote[:70]!r}")
+    return missing
 
 
 def _squeeze(text: str) -> tuple[str, list[int]]:

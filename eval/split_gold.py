@@ -21,7 +21,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from eval.gold import SPLITS, GoldError, load_gold
+from eval.gold import SPLITS, GoldError, load_gold, read_records
 
 DEFAULT_SEED = 12  # with it the off-topic and the in-domain unanswerable questions are split about evenly in both gold files
 
@@ -50,22 +50,9 @@ def assign_splits(records: list[dict], seed: int = DEFAULT_SEED) -> list[dict]:
 def split_file(path: Path, seed: int = DEFAULT_SEED) -> Counter:
     """Assign missing splits in the gold file `path` in place; returns the (kind, split) counts."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise GoldError(f"gold file {path} does not exist") from None
-    records, numbers = [], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            raise GoldError(f"{path}:{number}: not valid JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise GoldError(f"{path}:{number}: expected a JSON object")
-        records.append(data)
-        numbers.append(number)
+    lines, numbered = read_records(path)
+    numbers = [number for number, _ in numbered]
+    records = [data for _, data in numbered]
     assigned = assign_splits(records, seed)
     out = list(lines)
     for before, after, number in zip(records, assigned, numbers):

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from eval.gold import KINDS, SPLITS, Evidence, GoldError, GoldQuestion, load_gold, locate
+from eval.gold import KINDS, SPLITS, Evidence, GoldError, GoldQuestion, load_gold, locate, unlocated_quotes
 from eval.metrics import normalise_text
 from tests.conftest import GOLD, SEED_CORPUS
 
@@ -27,12 +27,7 @@ def gold():
 # --- the gold file ----------------------------------------------------------------------
 
 def test_every_quote_is_found_in_its_document(gold, documents):
-    missing = []
-    for q in gold:
-        for e in q.evidence:
-            doc = documents.get(e.doc_id)
-            if doc is None or locate(e.quote, doc.text) is None:
-                missing.append(f"{q.id}: {e.doc_id}: {e.quote[:60]!r}")
+    missing = unlocated_quotes(gold, documents)
     assert not missing, "quotes not found:\n" + "\n".join(missing)
 
 

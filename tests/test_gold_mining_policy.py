@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.gold import KINDS, SPLITS, load_gold, locate
+from eval.gold import KINDS, SPLITS, load_gold, locate, unlocated_quotes
 from eval.metrics import normalise_text
 
 REAL_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "mining-policy"
@@ -53,12 +53,7 @@ def gold():
 
 @needs_corpus
 def test_every_quote_is_found_in_its_cleaned_document(gold, documents):
-    missing = []
-    for q in gold:
-        for e in q.evidence:
-            doc = documents.get(e.doc_id)
-            if doc is None or locate(e.quote, doc.text) is None:
-                missing.append(f"{q.id}: {e.doc_id}: {e.quote[:70]!r}")
+    missing = unlocated_quotes(gold, documents)
     assert not missing, "quotes not found:\n" + "\n".join(missing)
 
 
