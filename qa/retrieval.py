@@ -4,8 +4,9 @@ Dense similarity of a chunk blends the question's cosine with the whole chunk (e
 inner-product search in the FAISS index) and with its best-matching sentence (sentence
 embeddings stored at build time), so one precise sentence can lift its passage.
 Hybrid fuses the two rankings by a convex combination of min-max normalised scores,
-plus a small prior for the documents whose author or type the question names ("the letter",
-"the Alliance"); a corpus without such metadata (BEIR) gets no prior. The fusion and its weights were chosen by measurement
+plus a small prior for the documents the question names by author, type, title or file name ("the
+letter", "the Alliance", "the USEITI factsheet"; `qa/naming.py`): a question that names none, as
+no SciFact claim does, gets no prior. The fusion and its weights were chosen by measurement
 on the gold questions and on SciFact train queries (README, "Retrieval tuning").
 Results never hold two chunks that overlap in one document or are near-duplicates. A question
 that names several documents ("the HRC statement and the letter") gets each one's best passage;
@@ -16,7 +17,6 @@ the acronym out; "Summarize the letter" gets the letter's passages most like the
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -28,16 +28,16 @@ from corpus.chunking import Chunk
 from index.lexical import tokenize
 from index.store import IndexData
 from qa.acronyms import Glossary, asked_acronym
+from qa.naming import DocumentNames
 from qa.candidate import is_full_sentence
 from qa.publication import date_span, dated_subject
-from qa.question import asks_documents, asks_summary, capitalised_terms, is_summary_section, key_terms
+from qa.question import asks_documents, asks_summary, is_summary_section, key_terms
 from qa.records import MODES, Hit
 
 SENTENCE_BLEND = 0.5  # share of the best sentence's cosine in a chunk's dense score
 DENSE_WEIGHT = 0.55  # share of the dense score in the hybrid fusion (the rest is BM25)
 DOC_PRIOR = 0.3  # weight of the author/type match in the hybrid fusion
 TOPIC_SHARE = 0.2  # a word in more of the passages than this is a topic word and names no document
-NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
 DENSE_SLOT = 4  # in hybrid mode the passage closest in meaning ranks no lower than this place (0-based: fifth)
 PROSE_SHARE = 0.6  # a passage a summary may draw on has at least this share of its text in full sentences
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
@@ -65,17 +65,8 @@ class Retriever:
         position = {doc_id: i for i, doc_id in enumerate(index.documents)}
         self._doc_of_row = np.array([position[c.doc_id] for c in chunks], dtype=np.int64)
         self._sentence_rows, self._sentence_owner = self._sentence_map()
-        # Author and type only: titles are already part of every passage's text and embedding.
-        authors = [set(tokenize([f"{d.author} {' '.join(_acronyms(d.author))}"])[0]) for d in index.documents.values()]
-        types = [set(tokenize([d.doc_type])[0]) for d in index.documents.values()]
-        topic = self._topic_words(set().union(*authors, *types))
-        self._meta = [(a - topic) | t for a, t in zip(authors, types)]
-        self._meta_df = Counter(t for meta in self._meta for t in meta)  # documents whose author or type holds t
-        # Naming a document takes its type's head noun ("the letter", "the initiative") or another word
-        # of its type or author, capitalised for an author ("the Alliance"), that is no topic word:
-        # "the UN" or "an advisory group" name no document.
-        heads = [set(tokenize([d.doc_type.split()[-1]])[0]) if d.doc_type.strip() else set() for d in index.documents.values()]
-        self._naming = [(a - topic, (t - topic) | h) for a, t, h in zip(authors, types, heads)]
+        # Names of documents (author, type, title, id): an inverted index, looked up per question.
+        self.names = DocumentNames(index.documents.values(), self._topic_words)
         self.glossary = Glossary(index.documents.values())
 
     def _topic_words(self, terms: set[str]) -> set[str]:
@@ -116,29 +107,20 @@ class Retriever:
         return scores
 
     def _document_match(self, question: str) -> np.ndarray:
-        """Per document, how well the question names its author or type, in [0, 1]."""
-        terms = set(tokenize([_COLLECTIVE.sub(" ", question)])[0])
-        return self._match_share([terms & meta for meta in self._meta])
+        """Per document, how well the question names its author, type or title, in [0, 1]."""
+        match = np.zeros(len(self.index.documents), dtype=np.float32)
+        for doc, share in self.names.match(question, _COLLECTIVE).items():
+            match[doc] = share
+        return match
 
     def named_documents(self, question: str) -> tuple[str, ...]:
         """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
         return tuple(self._naming_words(question))
 
     def _naming_words(self, question: str) -> dict[str, tuple[set[str], set[str]]]:
-        """For each document the question names, the question's terms that name it: (author words, type words)."""
-        terms = set(tokenize([_COLLECTIVE.sub(" ", question)])[0])
-        capitalised = capitalised_terms(question)
-        matched = [(capitalised & author, terms & kind) for author, kind in self._naming]
-        share = self._match_share([a | k for a, k in matched])
-        ids = list(self.index.documents)
-        return {ids[i]: matched[i] for i in np.flatnonzero(share >= NAMED_SHARE)}
-
-    def _match_share(self, matched: list[set[str]]) -> np.ndarray:
-        """Per document, the IDF weight of its `matched` author and type words, as a share of the best."""
-        n = len(self._meta)
-        weights = np.array([sum(math.log(1 + n / self._meta_df[t]) for t in words) for words in matched], dtype=np.float32)
-        top = float(weights.max()) if len(weights) else 0.0
-        return weights / top if top > 0 else np.zeros(n, dtype=np.float32)
+        """For each document the question names, the question's terms that name it: (author words,
+        type and title words)."""
+        return self.names.named(question, _COLLECTIVE)
 
     def _lexical_terms(self, question: str, naming: dict[str, tuple[set[str], set[str]]]) -> tuple[str, ...]:
         """The question's key terms for BM25.
@@ -314,19 +296,6 @@ _ASKS_IDENTITY = re.compile(
     rf"(?:\s+(?:(?:of|for|and|on|the|de|&)\s+)*{_NAME_WORD})*\s*[?.!]*\s*$",
     re.I,
 )
-_NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
-
-
-def _acronyms(text: str) -> list[str]:
-    """Initials of the capitalised names in `text`: "UN Human Rights Council" -> "UNHRC", "HRC"."""
-    out = []
-    for run in _NAME_RUN.findall(text):
-        words = [w for w in run.split() if w[0].isupper()]
-        initials = [w if w.isupper() else w[0] for w in words]
-        out += ["".join(initials[i:]) for i in range(len(initials) - 2)]  # three letters or more
-    return out
-
-
 def _lift_densest(scores: np.ndarray, dense: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """`scores` with the densest row's raised to the score of place `DENSE_SLOT` when lower, so that
     it ranks there (ties go to the denser row): a paraphrased question shares few words with its
