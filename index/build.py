@@ -126,16 +126,10 @@ def _unchanged_build(corpus_dir: Path, index_dir: Path, config: IndexConfig) -> 
     if manifest.cleaner_version != CLEANER_VERSION or not manifest.files or not artifacts_intact(index_dir, manifest):
         return None
     try:
-        files = corpus_files(corpus_dir)
         metadata, problems = read_metadata(corpus_dir)
-        relatives = [p.relative_to(corpus_dir).as_posix() for p in files]
-        if sorted(relatives) != sorted(manifest.files):
+        if _changed_files(corpus_dir, manifest, metadata):
             return None
-        for path, relative in zip(files, relatives):
-            entry = manifest.files[relative]
-            if not stamp_file(path, metadata.get(relative, {}), entry.stamp).same_content(entry.stamp):
-                return None
-    except (CorpusNotFound, OSError):
+    except CorpusNotFound:
         return None
     skipped = problems + [Skipped(k, reason) for k, e in manifest.files.items() for reason in e.skipped]
     chunks = manifest.counts["chunks"]
@@ -295,21 +289,26 @@ def index_status(index_dir: Path, corpus_dir: Path | None = None) -> Status:
     manifest = read_manifest(index_dir)
     folder = corpus_dir or Path(manifest.corpus)
     try:
-        files = corpus_files(folder)
         metadata, _ = read_metadata(folder)
+        if manifest.cleaner_version != CLEANER_VERSION:  # every file is read again by the next build
+            return Status(manifest, tuple(sorted({p.relative_to(folder).as_posix() for p in corpus_files(folder)} | set(manifest.files))))
+        return Status(manifest, tuple(_changed_files(folder, manifest, metadata)))
     except CorpusNotFound:  # the corpus vanished: every indexed file is stale
         return Status(manifest, tuple(sorted(manifest.files or {e.source for e in manifest.documents.values()})))
-    stale: list[str] = []
-    seen = set()
-    for path in files:
+
+
+def _changed_files(folder: Path, manifest: Manifest, metadata: dict[str, dict[str, str]]) -> list[str]:
+    """The corpus files whose content or metadata entry differs from the manifest's stamps, and
+    those added or removed since; raises CorpusNotFound when the folder is gone or empty."""
+    changed, seen = [], set()
+    for path in corpus_files(folder):
         relative = path.relative_to(folder).as_posix()
         seen.add(relative)
         entry = manifest.files.get(relative)
         try:
-            changed = entry is None or not stamp_file(path, metadata.get(relative, {}), entry.stamp).same_content(entry.stamp)
+            same = entry is not None and stamp_file(path, metadata.get(relative, {}), entry.stamp).same_content(entry.stamp)
         except OSError:
-            changed = True
-        if changed or manifest.cleaner_version != CLEANER_VERSION:
-            stale.append(relative)
-    stale += [relative for relative in manifest.files if relative not in seen]
-    return Status(manifest, tuple(sorted(set(stale))))
+            same = False
+        if not same:
+            changed.append(relative)
+    return sorted(changed + [relative for relative in manifest.files if relative not in seen])
