@@ -17,6 +17,7 @@ import numpy as np
 
 from index.lexical import tokenize
 from index.store import IndexData, Span
+from qa.absence import Absence, Statement
 from qa.acronyms import Glossary, asked_acronym
 from qa.candidate import Candidate, penalty
 from qa.kinds import has_count, kind_match
@@ -27,6 +28,7 @@ from qa.names import NameVocabulary
 from qa.publication import date_span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question, identifiers
 from qa.records import NO_ANSWER, Citation, Hit, Quote
+from qa.sufficiency import Sufficiency, shipped
 from qa.summary import Summarizer
 
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
@@ -59,12 +61,19 @@ class Extract:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, index: IndexData, glossary: Glossary | None = None):
-        """`glossary`: the acronyms the documents define, when the caller has read them already."""
+    def __init__(self, index: IndexData, glossary: Glossary | None = None, sufficiency: Sufficiency | None = None):
+        """`glossary`: the acronyms the documents define, when the caller has read them already;
+        `sufficiency`: when a further sentence adds enough (default: the fitted one shipped)."""
+        self.sufficiency = sufficiency or shipped()
         if index.sentence_vectors is None:
             raise ValueError("the index has no sentence embeddings; rebuild it with sentences")
         self.index = index
-        df = Counter(t for c in index.chunks for t in set(tokenize([c.text])[0]))
+        df: Counter[str] = Counter()
+        doc_terms: dict[str, set[str]] = {}
+        for chunk, terms in zip(index.chunks, tokenize([c.text for c in index.chunks])):
+            df.update(set(terms))
+            doc_terms.setdefault(chunk.doc_id, set()).update(terms)
+        self.absence = Absence(index.documents, {d: frozenset(t) for d, t in doc_terms.items()})
         n = max(1, len(index.chunks))
         self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self.unseen_idf = math.log(1 + n / 0.5)
@@ -120,7 +129,7 @@ class ExtractiveAnswerer:
         confidence = max((c.cosine for c in ranked), default=0.0)
         by_form = self._by_form(question, ranked, named_docs)
         if by_form is not None:
-            return _compose(by_form, confidence, hits) if by_form else Extract(NO_ANSWER, (), confidence, True)
+            return _compose(by_form, confidence, hits) if by_form else self._not_found(question, named_docs, confidence)
         best = ranked[:FOCUS_DEPTH]
         if (
             confidence < ABSTAIN_BELOW
@@ -146,7 +155,45 @@ class ExtractiveAnswerer:
             chosen += self._from_each_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
         else:
             chosen += self._from_each_document(named_docs, ranked, chosen)
-        return _compose(self._with_follow_ups(self._with_list_items(chosen)), confidence, hits)
+        quoted = self._with_follow_ups(self._with_list_items(chosen))
+        if len(named_docs) < 2 or question.across_documents:
+            return _compose(quoted, confidence, hits)
+        lines = self._each_named_says(question, named_docs, ranked, quoted)
+        return _compose(lines, confidence, hits, abstained=all(isinstance(line, Statement) for line in lines))
+
+    def _each_named_says(
+        self, question: Question, named: tuple[str, ...], ranked: list[Candidate], quoted: list[Candidate]
+    ) -> list[Candidate | Statement]:
+        """For a question naming two or more documents, what each one says: the quotes from it; when
+        there are none, its best sentence holding a word of the question's point; when none of its
+        passages holds any such word, a statement that it does not use them (and no quote from it)."""
+        point = self.absence.point(question.text)
+        terms = {t for _, t in point}
+        statements = {d: s for d in named if (s := self.absence.statement(d, point, self.idf)) is not None}
+        lines: list[Candidate | Statement] = [c for c in quoted if c.hit.chunk.doc_id not in statements]
+        said = {c.hit.chunk.doc_id for c in lines}
+        for doc_id in named:
+            if doc_id in statements:
+                lines.append(statements[doc_id])
+            elif doc_id not in said:
+                best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and terms & self._terms[c.row]), None)
+                lines += [best] if best is not None else []
+        return lines
+
+    def _not_found(self, question: Question, named: tuple[str, ...], confidence: float) -> Extract:
+        """The abstention for a topic no retrieved sentence names ("Does the letter mention China?"):
+        a statement for each named document (or the library) none of whose passages uses its words,
+        `NO_ANSWER` when one does (its words are there, but not as the topic)."""
+        point = self.absence.point(question.topic) if question.topic else []
+        if not point:
+            return Extract(NO_ANSWER, (), confidence, True)
+        if named:
+            statements = [self.absence.statement(d, point, self.idf) for d in named]
+        else:
+            statements = [self.absence.nowhere(point, self.idf)]
+        if any(s is None for s in statements):
+            return Extract(NO_ANSWER, (), confidence, True)
+        return Extract(" ".join(s.text for s in statements), (), confidence, True)
 
     def _rows(self, question: Question, ranked: list[Candidate]) -> list[Candidate]:
         """The rows of a list or table that end with a name the question asks about, from the first
@@ -364,6 +411,7 @@ class ExtractiveAnswerer:
         limit = MAX_SENTENCES.get(question.expects, DEFAULT_SENTENCES)
         chosen = [best]
         vectors = self.index.sentence_vectors
+        weights = {t: self.idf.get(t, self.unseen_idf) for t in question.terms}
         for cand in ranked[1:]:
             if len(chosen) >= limit:
                 break
@@ -374,12 +422,15 @@ class ExtractiveAnswerer:
                 continue
             if any(float(vectors[cand.row] @ vectors[c.row]) > REDUNDANT for c in chosen):
                 continue
+            if not follows_list and not self.sufficiency.adds_enough(weights, (self._terms[c.row] for c in chosen), self._terms[cand.row]):
+                continue  # it adds nothing the question asked about that the answer does not hold
             chosen.append(cand)
         return chosen
 
 
-def _compose(chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Extract:
-    """Answer text with a marker after every sentence; citations numbered by first use.
+def _compose(chosen: list[Candidate | Statement], confidence: float, hits: list[Hit], abstained: bool = False) -> Extract:
+    """Answer text with a marker after every quoted sentence; citations numbered by first use.
+    A `Statement` (checked when made) stands as it is, without a marker.
 
     A cited passage that was retrieved carries its own hit (and score), even when it was reached
     as the neighbour of another passage's quote.
@@ -387,11 +438,19 @@ def _compose(chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Ext
     retrieved = {h.chunk.chunk_id: h for h in hits}
     used: dict[str, tuple[Hit, list[Quote]]] = {}
     parts: list[str] = []
+    quoted: set[str] = set()
     for cand in chosen:
+        if isinstance(cand, Statement):
+            parts.append(cand.text)
+            continue
+        said = " ".join(cand.text.split())
+        if said in quoted:
+            continue  # the document says it twice (a summary box and its body): quoted once
+        quoted.add(said)
         chunk_id = cand.hit.chunk.chunk_id
         used.setdefault(chunk_id, (retrieved.get(chunk_id, cand.hit), []))[1].append(Quote(cand.text, cand.start, cand.end))
         parts.append(f"{cand.text} [{list(used).index(chunk_id) + 1}]")
     citations = tuple(
         Citation(n, hit.chunk, tuple(quotes), hit.score) for n, (hit, quotes) in enumerate(used.values(), start=1)
     )
-    return Extract(" ".join(parts), citations, confidence, False)
+    return Extract(" ".join(parts), citations, confidence, abstained)

@@ -51,3 +51,28 @@ def assistant(seed_index, real_encoder):
     from qa.assistant import Assistant
 
     return Assistant.open(seed_index, encoder=real_encoder)
+
+
+REAL_CORPUS = ROOT.parent / "shared" / "corpora" / "mining-policy"
+MINING_POLICY_GOLD = ROOT / "eval" / "gold_mining_policy.jsonl"
+
+
+@pytest.fixture(scope="session")
+def real_corpus_cache(tmp_path_factory, real_encoder) -> tuple[Path, Path]:
+    """The real corpus copied as a user drops it (every file but SOURCES.md) and indexed with the
+    real model under a cache folder, once per session: (folder, cache). `qa eval --corpus folder
+    --cache cache` finds the index up to date."""
+    import shutil
+
+    from eval.runner import corpus_index
+
+    if not REAL_CORPUS.is_dir():
+        pytest.skip(f"the real corpus is not at {REAL_CORPUS} (it comes with ../shared beside the repo)")
+    root = tmp_path_factory.mktemp("real")
+    folder = root / "mining-policy"
+    folder.mkdir()
+    for path in REAL_CORPUS.iterdir():
+        if path.is_file() and path.name != "SOURCES.md":
+            shutil.copyfile(path, folder / path.name)
+    corpus_index(folder, root / "cache", real_encoder)
+    return folder, root / "cache"
