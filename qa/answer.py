@@ -159,6 +159,8 @@ class ExtractiveAnswerer:
         if len(named_docs) < 2 or question.across_documents:
             return _compose(quoted, confidence, hits)
         lines = self._each_named_says(question, named_docs, ranked, quoted)
+        if not lines:
+            return Extract(NO_ANSWER, (), confidence, True)
         return _compose(lines, confidence, hits, abstained=all(isinstance(line, Statement) for line in lines))
 
     def _each_named_says(
@@ -422,7 +424,8 @@ class ExtractiveAnswerer:
                 continue
             if any(float(vectors[cand.row] @ vectors[c.row]) > REDUNDANT for c in chosen):
                 continue
-            if not follows_list and not self.sufficiency.adds_enough(weights, (self._terms[c.row] for c in chosen), self._terms[cand.row]):
+            quoted = (self._terms[c.row] for c in chosen)
+            if not follows_list and not self.sufficiency.adds_enough(weights, quoted, self._terms[cand.row]):
                 continue  # it adds nothing the question asked about that the answer does not hold
             chosen.append(cand)
         return chosen
