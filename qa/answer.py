@@ -8,28 +8,27 @@ and nothing is cited.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from index.lexical import tokenize
-from index.store import IndexData, Span
+from index.store import IndexData
 from qa.absence import Absence, Statement
 from qa.acronyms import Glossary, asked_acronym
 from qa.candidate import Candidate, penalty
 from qa.kinds import has_count, kind_match
-from qa.lists import introduces, is_lead_in, list_items, strip_marker
+from qa.lists import introduces, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
 from qa.mentions import mentioning
 from qa.names import NameVocabulary
 from qa.publication import date_span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question, identifiers
-from qa.records import NO_ANSWER, Citation, Hit, Quote
+from qa.composer import Extract, compose
+from qa.records import NO_ANSWER, Hit
 from qa.sufficiency import Sufficiency, shipped
 from qa.summary import Summarizer
+from qa.units import Units
 
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
 FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best sentences
@@ -44,22 +43,6 @@ WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.1}  # pas
 
 PER_DOCUMENT = 2  # sentences each document named in a "what do X and Y each say" question may give
 LEAD_BONUS = 0.25  # for a list question, a sentence introducing a list of the asked-for thing ("... the following principles:")
-# A sentence that opens like this goes on with the one before it ("It was revised in 2017",
-# "This could be attributed to ...", "Instead, ..."): an answer that quotes one quotes both.
-RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
-_FOLLOW_UP = re.compile(
-    r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)"
-)
-
-
-@dataclass(frozen=True)
-class Extract:
-    text: str
-    citations: tuple[Citation, ...]
-    confidence: float
-    abstained: bool
-
-
 class ExtractiveAnswerer:
     def __init__(self, index: IndexData, glossary: Glossary | None = None, sufficiency: Sufficiency | None = None):
         """`glossary`: the acronyms the documents define, when the caller has read them already;
@@ -68,6 +51,7 @@ class ExtractiveAnswerer:
         if index.sentence_vectors is None:
             raise ValueError("the index has no sentence embeddings; rebuild it with sentences")
         self.index = index
+        self.units = Units(index)
         df: Counter[str] = Counter()
         doc_terms: dict[str, set[str]] = {}
         for chunk, terms in zip(index.chunks, tokenize([c.text for c in index.chunks])):
@@ -129,7 +113,7 @@ class ExtractiveAnswerer:
         confidence = max((c.cosine for c in ranked), default=0.0)
         by_form = self._by_form(question, ranked, named_docs)
         if by_form is not None:
-            return _compose(by_form, confidence, hits) if by_form else self._not_found(question, named_docs, confidence)
+            return compose(by_form, confidence, hits) if by_form else self._not_found(question, named_docs, confidence)
         best = ranked[:FOCUS_DEPTH]
         if (
             confidence < ABSTAIN_BELOW
@@ -141,7 +125,7 @@ class ExtractiveAnswerer:
             return Extract(NO_ANSWER, (), confidence, True)
         rows = self._rows(question, ranked)
         if rows:
-            return _compose(rows, confidence, hits)  # "Which signatories are based in Botswana?": the rows that say so
+            return compose(rows, confidence, hits)  # "Which signatories are based in Botswana?": the rows that say so
         # "What do the initiative and the statement say about ...?": from those two, when they say anything
         named_only = [c for c in ranked if c.hit.chunk.doc_id in named_docs] if len(named_docs) >= 2 else []
         chosen = self._choose(question, named_only or ranked)
@@ -155,13 +139,13 @@ class ExtractiveAnswerer:
             chosen += self._from_each_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
         else:
             chosen += self._from_each_document(named_docs, ranked, chosen)
-        quoted = self._with_follow_ups(self._with_list_items(chosen))
+        quoted = self.units.with_follow_ups(self.units.with_list_items(chosen))
         if len(named_docs) < 2 or question.across_documents:
-            return _compose(quoted, confidence, hits)
+            return compose(quoted, confidence, hits)
         lines = self._each_named_says(question, named_docs, ranked, quoted)
         if not lines:
             return Extract(NO_ANSWER, (), confidence, True)
-        return _compose(lines, confidence, hits, abstained=all(isinstance(line, Statement) for line in lines))
+        return compose(lines, confidence, hits, abstained=all(isinstance(line, Statement) for line in lines))
 
     def _each_named_says(
         self, question: Question, named: tuple[str, ...], ranked: list[Candidate], quoted: list[Candidate]
@@ -204,7 +188,7 @@ class ExtractiveAnswerer:
         for doc_id in dict.fromkeys(c.hit.chunk.doc_id for c in ranked) if values else ():
             spans = matching_rows(self.index.documents[doc_id].text, self.index.sentences[doc_id], values, question.terms)
             lead = next(c for c in ranked if c.hit.chunk.doc_id == doc_id)
-            items = [item for item in (self._item(lead, s, e) for s, e in spans) if item is not None]
+            items = [item for item in (self.units.item(lead, s, e) for s, e in spans) if item is not None]
             if items:
                 return items
         return []
@@ -217,7 +201,7 @@ class ExtractiveAnswerer:
         if spelled is not None:  # "What does CCCMC stand for?": the sentence that spells it out
             if asked[1]:
                 return [spelled]
-            return self._with_follow_ups([spelled] + [c for c in self._choose(question, ranked) if c is not spelled][:1])
+            return self.units.with_follow_ups([spelled] + [c for c in self._choose(question, ranked) if c is not spelled][:1])
         if question.summary and len(named_docs) == 1:  # "Summarize the letter": its most central sentences
             return self.summarizer.summary(named_docs[0], ranked) or None
         if question.dated and len(named_docs) == 1:  # "When was the HRC statement issued?": its date line
@@ -226,7 +210,7 @@ class ExtractiveAnswerer:
             if line is not None:
                 return [line]
         if question.topic:  # "Does the letter mention child labour?": the sentences that name it, or none
-            return self._with_follow_ups(mentioning(question.topic, ranked, named_docs, DEFAULT_SENTENCES))
+            return self.units.with_follow_ups(mentioning(question.topic, ranked, named_docs, DEFAULT_SENTENCES))
         return None
 
     def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
@@ -319,95 +303,6 @@ class ExtractiveAnswerer:
             added += [c for c in best if (doc_id, c.start) not in taken]
         return added
 
-    def _with_follow_ups(self, chosen: list[Candidate]) -> list[Candidate]:
-        """Each chosen sentence with its run: the sentences of its paragraph that go on from one another.
-
-        A run starts with any sentence and goes on while the next one opens like `_FOLLOW_UP`
-        ("It was revised in 2017.", "This could be attributed to ..."); a run longer than
-        `RUN_LIMIT` brings only the sentence before and the one after.
-        """
-
-        def run(cand: Candidate) -> tuple[list[Span], list[Span]]:
-            before, after = self._run(cand)
-            if len(before) + 1 + len(after) > RUN_LIMIT:
-                before, after = before[-1:], after[:1]
-            return before, ([] if is_lead_in(cand.text) else after)  # a lead-in's list follows instead
-
-        return self._expand(chosen, run)
-
-    def _expand(self, chosen: list[Candidate], around: Callable[[Candidate], tuple[list[Span], list[Span]]]) -> list[Candidate]:
-        """`chosen` with the sentences `around(cand)` gives before and after each one, in that order.
-
-        A sentence chosen on its own that turns up around another moves to its place there.
-        """
-        out: list[Candidate] = []
-        chosen_at = {(c.hit.chunk.doc_id, c.start): c for c in chosen}
-        placed: set[tuple[str, int]] = set()
-
-        def place(cand: Candidate) -> None:
-            if (cand.hit.chunk.doc_id, cand.start) not in placed:
-                placed.add((cand.hit.chunk.doc_id, cand.start))
-                out.append(cand)
-
-        def place_spans(cand: Candidate, spans: list[Span]) -> None:
-            for span in spans:
-                item = self._item(cand, *span)
-                if item is None:
-                    return  # beyond the passages of its document
-                place(chosen_at.get((cand.hit.chunk.doc_id, item.start), item))
-
-        for cand in chosen:
-            if (cand.hit.chunk.doc_id, cand.start) not in placed:
-                before, after = around(cand)
-                place_spans(cand, before)
-                place(cand)
-                place_spans(cand, after)
-        return out
-
-    def _run(self, cand: Candidate) -> tuple[list[Span], list[Span]]:
-        """The spans of the sentences before and after `cand` in its run, in document order."""
-        doc = self.index.documents[cand.hit.chunk.doc_id]
-        spans = self.index.sentences[doc.doc_id]
-        i = next((i for i, (s, e) in enumerate(spans) if s <= cand.start < e), None)
-        if i is None:
-            return [], []
-
-        def goes_on(j: int) -> bool:  # sentence j goes on from sentence j - 1
-            return 0 < j < len(spans) and "\n" not in doc.text[spans[j - 1][1]:spans[j][0]] and bool(
-                _FOLLOW_UP.match(doc.text[spans[j][0]:spans[j][1]])
-            )
-
-        first = i
-        while goes_on(first):
-            first -= 1
-        last = i
-        while goes_on(last + 1):
-            last += 1
-        return spans[first:i], spans[i + 1:last + 1]
-
-    def _with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
-        """After a sentence that introduces a list ("... the following principles:"), add its items."""
-        def items(cand: Candidate) -> tuple[list[Span], list[Span]]:
-            if not is_lead_in(cand.text):
-                return [], []
-            doc = self.index.documents[cand.hit.chunk.doc_id]
-            return [], list_items(doc, self.index.sentences[doc.doc_id], cand.text, cand.end)
-
-        return self._expand(chosen, items)
-
-    def _item(self, lead: Candidate, s: int, e: int) -> Candidate | None:
-        """A sentence near `lead` as a candidate cited to the passage holding it (the lead's, or a neighbour)."""
-        doc_id = lead.hit.chunk.doc_id
-        chunk = lead.hit.chunk
-        if s < chunk.start or e > chunk.end:
-            holding = [c for c in self.index.document_chunks(doc_id) if c.start <= s and e <= c.end]
-            if not holding:
-                return None
-            chunk = holding[0]
-        hit = lead.hit if chunk is lead.hit.chunk else Hit(chunk, lead.hit.score, lead.hit.rank, lead.hit.dense, lead.hit.lexical)
-        start, text = strip_marker(s, self.index.documents[doc_id].text[s:e])
-        return Candidate(hit, lead.row, start, start + len(text), text, lead.score, lead.cosine, lead.coverage)
-
     def _choose(self, question: Question, ranked: list[Candidate]) -> list[Candidate]:
         best = ranked[0]
         limit = MAX_SENTENCES.get(question.expects, DEFAULT_SENTENCES)
@@ -429,31 +324,3 @@ class ExtractiveAnswerer:
                 continue  # it adds nothing the question asked about that the answer does not hold
             chosen.append(cand)
         return chosen
-
-
-def _compose(chosen: list[Candidate | Statement], confidence: float, hits: list[Hit], abstained: bool = False) -> Extract:
-    """Answer text with a marker after every quoted sentence; citations numbered by first use.
-    A `Statement` (checked when made) stands as it is, without a marker.
-
-    A cited passage that was retrieved carries its own hit (and score), even when it was reached
-    as the neighbour of another passage's quote.
-    """
-    retrieved = {h.chunk.chunk_id: h for h in hits}
-    used: dict[str, tuple[Hit, list[Quote]]] = {}
-    parts: list[str] = []
-    quoted: set[str] = set()
-    for cand in chosen:
-        if isinstance(cand, Statement):
-            parts.append(cand.text)
-            continue
-        said = " ".join(cand.text.split())
-        if said in quoted:
-            continue  # the document says it twice (a summary box and its body): quoted once
-        quoted.add(said)
-        chunk_id = cand.hit.chunk.chunk_id
-        used.setdefault(chunk_id, (retrieved.get(chunk_id, cand.hit), []))[1].append(Quote(cand.text, cand.start, cand.end))
-        parts.append(f"{cand.text} [{list(used).index(chunk_id) + 1}]")
-    citations = tuple(
-        Citation(n, hit.chunk, tuple(quotes), hit.score) for n, (hit, quotes) in enumerate(used.values(), start=1)
-    )
-    return Extract(" ".join(parts), citations, confidence, abstained)

@@ -24,7 +24,7 @@ from qa.records import NO_ANSWER
 
 if TYPE_CHECKING:
     from index.embedder import TextEncoder
-    from qa.answer import Extract
+    from qa.composer import Extract
     from qa.records import Hit
 
 
@@ -187,13 +187,13 @@ class LLMAnswerer:
 
     def verify(self, reply: str, passages: list[Passage]) -> LLMResult:
         """Check every sentence of `reply` against the passages it cites."""
-        from qa.answer import NO_ANSWER as ANSWER_NONE, Extract
+        from qa.composer import Extract
 
         text = _THINK.sub("", reply).strip()  # reasoning models may prepend <think>...</think>
         if not text:
             return _failed("the LLM reply had no answer text", 0, reply)
         if _phrase(text) == _phrase(NO_ANSWER):
-            return LLMResult(True, Extract(ANSWER_NONE, (), 0.0, True), 0, "", reply)
+            return LLMResult(True, Extract(NO_ANSWER, (), 0.0, True), 0, "", reply)
         claims = _claims(text)
         given = {p.n: p for p in passages}
         valid = [c for c in claims if c.cites and all(n in given for n in c.cites)]
@@ -292,7 +292,7 @@ def _numbers(text: str) -> set[str]:
 
 def _compose(kept, given: dict[int, Passage]) -> Extract:
     """The answer text with markers renumbered by first use, and the citations they name."""
-    from qa.answer import Extract
+    from qa.composer import Extract
     from qa.records import Citation, Quote
 
     numbers: dict[int, int] = {}

@@ -1,0 +1,117 @@
+"""Quotes grown into the units of text they belong to.
+
+A chosen sentence brings the sentences of its paragraph that go on from it ("It was revised in
+2017."), and a sentence introducing a list brings the list's items; each added sentence is cited
+to the passage that holds it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from index.store import IndexData, Span
+from qa.candidate import Candidate
+from qa.lists import is_lead_in, list_items, strip_marker
+from qa.records import Hit
+
+# A sentence that opens like this goes on with the one before it ("It was revised in 2017",
+# "This could be attributed to ...", "Instead, ..."): an answer that quotes one quotes both.
+RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
+_FOLLOW_UP = re.compile(
+    r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)"
+)
+
+
+class Units:
+    def __init__(self, index: IndexData):
+        self.index = index
+
+    def with_follow_ups(self, chosen: list[Candidate]) -> list[Candidate]:
+        """Each chosen sentence with its run: the sentences of its paragraph that go on from one another.
+
+        A run starts with any sentence and goes on while the next one opens like `_FOLLOW_UP`
+        ("It was revised in 2017.", "This could be attributed to ..."); a run longer than
+        `RUN_LIMIT` brings only the sentence before and the one after.
+        """
+
+        def run(cand: Candidate) -> tuple[list[Span], list[Span]]:
+            before, after = self._run(cand)
+            if len(before) + 1 + len(after) > RUN_LIMIT:
+                before, after = before[-1:], after[:1]
+            return before, ([] if is_lead_in(cand.text) else after)  # a lead-in's list follows instead
+
+        return self._expand(chosen, run)
+
+    def _expand(self, chosen: list[Candidate], around: Callable[[Candidate], tuple[list[Span], list[Span]]]) -> list[Candidate]:
+        """`chosen` with the sentences `around(cand)` gives before and after each one, in that order.
+
+        A sentence chosen on its own that turns up around another moves to its place there.
+        """
+        out: list[Candidate] = []
+        chosen_at = {(c.hit.chunk.doc_id, c.start): c for c in chosen}
+        placed: set[tuple[str, int]] = set()
+
+        def place(cand: Candidate) -> None:
+            if (cand.hit.chunk.doc_id, cand.start) not in placed:
+                placed.add((cand.hit.chunk.doc_id, cand.start))
+                out.append(cand)
+
+        def place_spans(cand: Candidate, spans: list[Span]) -> None:
+            for span in spans:
+                item = self.item(cand, *span)
+                if item is None:
+                    return  # beyond the passages of its document
+                place(chosen_at.get((cand.hit.chunk.doc_id, item.start), item))
+
+        for cand in chosen:
+            if (cand.hit.chunk.doc_id, cand.start) not in placed:
+                before, after = around(cand)
+                place_spans(cand, before)
+                place(cand)
+                place_spans(cand, after)
+        return out
+
+    def _run(self, cand: Candidate) -> tuple[list[Span], list[Span]]:
+        """The spans of the sentences before and after `cand` in its run, in document order."""
+        doc = self.index.documents[cand.hit.chunk.doc_id]
+        spans = self.index.sentences[doc.doc_id]
+        i = next((i for i, (s, e) in enumerate(spans) if s <= cand.start < e), None)
+        if i is None:
+            return [], []
+
+        def goes_on(j: int) -> bool:  # sentence j goes on from sentence j - 1
+            return 0 < j < len(spans) and "\n" not in doc.text[spans[j - 1][1]:spans[j][0]] and bool(
+                _FOLLOW_UP.match(doc.text[spans[j][0]:spans[j][1]])
+            )
+
+        first = i
+        while goes_on(first):
+            first -= 1
+        last = i
+        while goes_on(last + 1):
+            last += 1
+        return spans[first:i], spans[i + 1:last + 1]
+
+    def with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
+        """After a sentence that introduces a list ("... the following principles:"), add its items."""
+        def items(cand: Candidate) -> tuple[list[Span], list[Span]]:
+            if not is_lead_in(cand.text):
+                return [], []
+            doc = self.index.documents[cand.hit.chunk.doc_id]
+            return [], list_items(doc, self.index.sentences[doc.doc_id], cand.text, cand.end)
+
+        return self._expand(chosen, items)
+
+    def item(self, lead: Candidate, s: int, e: int) -> Candidate | None:
+        """A sentence near `lead` as a candidate cited to the passage holding it (the lead's, or a neighbour)."""
+        doc_id = lead.hit.chunk.doc_id
+        chunk = lead.hit.chunk
+        if s < chunk.start or e > chunk.end:
+            holding = [c for c in self.index.document_chunks(doc_id) if c.start <= s and e <= c.end]
+            if not holding:
+                return None
+            chunk = holding[0]
+        hit = lead.hit if chunk is lead.hit.chunk else Hit(chunk, lead.hit.score, lead.hit.rank, lead.hit.dense, lead.hit.lexical)
+        start, text = strip_marker(s, self.index.documents[doc_id].text[s:e])
+        return Candidate(hit, lead.row, start, start + len(text), text, lead.score, lead.cosine, lead.coverage)
