@@ -23,7 +23,7 @@ from qa.lookup import matching_rows, on_row, row_values
 from qa.mentions import mentioning
 from qa.names import NameVocabulary
 from qa.publication import date_span
-from qa.question import COUNTRY, DATE, LIST, NUMBER, WHO, Question, identifiers
+from qa.question import COUNTRY, DATE, LIST, NUMBER, RECOMMENDATIONS, WHO, Question, identifiers
 from qa.composer import Extract, compose
 from qa.records import NO_ANSWER, Hit
 from qa.sufficiency import Sufficiency, shipped
@@ -202,6 +202,10 @@ class ExtractiveAnswerer:
             if asked[1]:
                 return [spelled]
             return self.units.with_follow_ups([spelled] + [c for c in self._choose(question, ranked) if c is not spelled][:1])
+        if question.gist and len(named_docs) == 1:  # "What does the report conclude?": its section saying so
+            gist = self._gist(question.gist, named_docs[0], ranked)
+            if gist:
+                return gist
         if question.summary and len(named_docs) == 1:  # "Summarize the letter": its most central sentences
             return self.summarizer.summary(named_docs[0], ranked) or None
         if question.dated and len(named_docs) == 1:  # "When was the HRC statement issued?": its date line
@@ -212,6 +216,21 @@ class ExtractiveAnswerer:
         if question.topic:  # "Does the letter mention child labour?": the sentences that name it, or none
             return self.units.with_follow_ups(mentioning(question.topic, ranked, named_docs, DEFAULT_SENTENCES))
         return None
+
+    def _gist(self, gist: str, doc_id: str, ranked: list[Candidate]) -> list[Candidate]:
+        """What a named document concludes or recommends: the opening of its section saying so,
+        with a list it introduces; else, for recommendations, its sentences of advice; else its
+        summary."""
+        lead = next((c for c in ranked if c.hit.chunk.doc_id == doc_id), None)
+        if lead is None:
+            return []
+        doc = self.index.documents[doc_id]
+        spans = self.summarizer.gist_spans(doc, self.index.sentences[doc_id], gist)
+        opening = [item for item in (self.units.item(lead, s, e) for s, e in spans) if item is not None]
+        if opening:
+            return self.units.with_list_items(opening)
+        advice = self.summarizer.advice(doc_id, ranked) if gist == RECOMMENDATIONS else []
+        return advice or self.summarizer.summary(doc_id, ranked)
 
     def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
         """The best of the sentences that define `acronym` ("... Importers & Exporters (CCCMC)")."""

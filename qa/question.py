@@ -86,6 +86,16 @@ _SUMMARY = re.compile(
     re.I,
 )
 # A document's own summary: a section headed "Abstract", "Executive summary", "Takeaways"
+# "What does the Wilson report conclude?", "What are the recommendations of the letter?": what a
+# named document as a whole concludes or recommends (the verb ends the question: "What does the
+# letter recommend about X?" asks about X).
+_GIST = re.compile(
+    r"^\s*what\s+(?:does|do|did)\s+(?:the|this|that)\s+[\w\s'’.-]+?\s+(?P<verb>conclude|recommend|propose|find|argue|call\s+for)\s*[?.!]*\s*$"
+    r"|^\s*what\s+(?:are|were|is)\s+(?:the\s+)?(?:main\s+|key\s+)?(?P<noun>conclusions?|recommendations?|findings?|proposals?)"
+    r"\s+(?:of|in|from)\s+(?:the|this|that)\s+[\w\s'’.-]+?\s*[?.!]*\s*$",
+    re.I,
+)
+CONCLUSIONS, RECOMMENDATIONS = "conclusions", "recommendations"
 _SUMMARY_HEADING = re.compile(r"^\W*(?:abstract|summary|executive\s+summary|synopsis|(?:key\s+)?takeaways)\W*$", re.I)
 _TOPIC_HEAD = re.compile(r"^\s*(?:the|a|an|any|some)\s+", re.I)
 _TOPIC_TAIL = re.compile(r"\s+(?:(?:in|by)\s+(?:the|any|these|those|all)\s+(?:\w+\s+)?(?:documents?|reports?|texts?|sources?)|anywhere)\b.*$", re.I)
@@ -108,6 +118,7 @@ class Question:
     names: tuple[str, ...] = ()  # terms of its capitalised words after the first ("When did *UNEA-4* meet?")
     topic: str = ""  # "Is *deep-sea mining* discussed?": the phrase an answer must name
     summary: bool = False  # "Summarize the letter": what a named document says overall
+    gist: str = ""  # "What does the report conclude?": CONCLUSIONS or RECOMMENDATIONS of a named document
     dated: str = ""  # "When was *the HRC statement* issued?": what the question asks the date of
 
     @classmethod
@@ -123,7 +134,7 @@ class Question:
         return cls(
             text, key_terms(text), expected_kind(text), parts, focus_terms(text),
             across_documents=asks_documents(text), focus_of=focus_owner(text), identifiers=identifiers(text),
-            names=_names(text), topic=topic_of(text), summary=asks_summary(text), dated=dated_subject(text),
+            names=_names(text), topic=topic_of(text), summary=asks_summary(text) and not gist_of(text), dated=dated_subject(text), gist=gist_of(text),
         )
 
 
@@ -155,6 +166,16 @@ def topic_of(text: str) -> str:
 def asks_summary(text: str) -> bool:
     """Whether the question asks what something says overall ("Summarize the letter")."""
     return bool(_SUMMARY.search(text))
+
+
+def gist_of(text: str) -> str:
+    """CONCLUSIONS for "What does the report conclude / find / argue?" (or "What are the conclusions
+    of …?"), RECOMMENDATIONS for "… recommend / propose / call for?"; "" for other questions."""
+    match = _GIST.search(text)
+    if not match:
+        return ""
+    word = (match.group("verb") or match.group("noun")).lower()
+    return RECOMMENDATIONS if word.startswith(("recommend", "propos", "call")) else CONCLUSIONS
 
 
 def is_summary_section(section: tuple[str, ...]) -> bool:
