@@ -139,13 +139,14 @@ class ExtractiveAnswerer:
             chosen += self._from_each_document(documents, ranked, chosen, ACROSS_KEEP * ranked[0].score)
         else:
             chosen += self._from_each_document(named_docs, ranked, chosen)
-        quoted = self.units.with_follow_ups(self.units.with_list_items(chosen))
+        quoted = self.units.with_follow_ups(self.units.with_list_items(chosen, whole=question.expects == LIST))
         if len(named_docs) < 2 or question.across_documents:
-            return compose(quoted, confidence, hits)
+            return compose(self.units.with_counts(quoted), confidence, hits)
         lines = self._each_named_says(question, named_docs, ranked, quoted)
         if not lines:
             return Extract(NO_ANSWER, (), confidence, True)
-        return compose(lines, confidence, hits, abstained=all(isinstance(line, Statement) for line in lines))
+        abstained = all(isinstance(line, Statement) for line in lines)
+        return compose(self.units.with_counts(lines), confidence, hits, abstained=abstained)
 
     def _each_named_says(
         self, question: Question, named: tuple[str, ...], ranked: list[Candidate], quoted: list[Candidate]

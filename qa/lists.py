@@ -13,7 +13,8 @@ from corpus.document import Document
 from index.lexical import tokenize
 from index.store import Span
 
-LIST_ITEMS = 6  # items taken after a sentence that introduces a list
+LIST_ITEMS = 6  # items taken after a sentence that introduces a list, when its structure is not known
+WHOLE_LIST = 30  # most items of a list the document's structure marks (list item blocks) quoted whole
 
 _MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
 _ENUMERABLE = r"(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)"
@@ -53,13 +54,17 @@ def introduces(text: str, terms: tuple[str, ...]) -> bool:
     return bool(set(tokenize([named])[0]) & set(terms))
 
 
-def list_items(doc: Document, sentences: list[Span], lead_text: str, lead_end: int) -> list[Span]:
+def list_items(doc: Document, sentences: list[Span], lead_text: str, lead_end: int, whole: bool = False) -> list[Span]:
     """The items of the list a lead-in ending at `lead_end` introduces: the headings that follow it,
-    lines of their own, or the sentences of its paragraph.
+    lines of their own, or the sentences of its paragraph; with `whole` (a list was asked for), every
+    item of a list the document's structure marks (`block_list`), else at most `LIST_ITEMS`.
 
     A counted list ("in three ways.") runs on in its paragraph; when that paragraph marks its
     items ("First, ...", "Second, ..."), the marked sentences are the items.
     """
+    marked = block_list(doc, lead_end) if whole else []
+    if marked:
+        return marked
     headed = _headed_items(doc, lead_end)
     if headed:
         return headed
@@ -79,6 +84,25 @@ def list_items(doc: Document, sentences: list[Span], lead_text: str, lead_end: i
             break
     marked = [(s, e) for s, e in items if _ORDINAL.match(doc.text[s:e])]
     return (marked if len(marked) >= 2 else items)[:wanted]
+
+
+def block_list(doc: Document, after: int) -> list[Span]:
+    """The whole list that starts right after offset `after`, as the document's structure marks it:
+    its top-level list item blocks, in order (none when the next block is no list item, or the
+    list has more than `WHOLE_LIST` items)."""
+    following = [b for b in doc.blocks if b.end > after]
+    if not following or following[0].kind != "list_item" or doc.text[after:following[0].start].strip():
+        return []
+    level = following[0].level
+    items: list[Span] = []
+    previous_end = after
+    for block in following:
+        if doc.text[previous_end:block.start].strip() or block.kind != "list_item" or block.level < level:
+            break
+        if block.level == level:
+            items.append((block.start, block.end))
+        previous_end = block.end
+    return items if len(items) <= WHOLE_LIST else []
 
 
 def _headed_items(doc: Document, after: int) -> list[Span]:

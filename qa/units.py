@@ -12,11 +12,13 @@ from collections.abc import Callable
 
 from index.store import IndexData, Span
 from qa.candidate import Candidate
-from qa.lists import is_lead_in, list_items, strip_marker
+from qa.absence import Statement
+from qa.lists import block_list, is_lead_in, list_items, strip_marker
 from qa.records import Hit
 
 # A sentence that opens like this goes on with the one before it ("It was revised in 2017",
 # "This could be attributed to ...", "Instead, ..."): an answer that quotes one quotes both.
+WHOLE_LIST = "That is the whole list: {count} items."  # after the last item of a list quoted whole
 RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
 _FOLLOW_UP = re.compile(
     r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)"
@@ -93,15 +95,36 @@ class Units:
             last += 1
         return spans[first:i], spans[i + 1:last + 1]
 
-    def with_list_items(self, chosen: list[Candidate]) -> list[Candidate]:
-        """After a sentence that introduces a list ("... the following principles:"), add its items."""
+    def with_list_items(self, chosen: list[Candidate], whole: bool = False) -> list[Candidate]:
+        """After a sentence that introduces a list ("... the following principles:"), add its items:
+        all of them when `whole` (a list was asked for) and the document's structure marks them."""
         def items(cand: Candidate) -> tuple[list[Span], list[Span]]:
             if not is_lead_in(cand.text):
                 return [], []
             doc = self.index.documents[cand.hit.chunk.doc_id]
-            return [], list_items(doc, self.index.sentences[doc.doc_id], cand.text, cand.end)
+            return [], list_items(doc, self.index.sentences[doc.doc_id], cand.text, cand.end, whole)
 
         return self._expand(chosen, items)
+
+    def with_counts(self, lines: list[Candidate | Statement]) -> list[Candidate | Statement]:
+        """`lines` with `WHOLE_LIST` after the last item of each list of three or more items that the
+        document's structure marks and that `lines` quotes whole, checked item by item."""
+        out: list[Candidate | Statement] = []
+        quoted = [line for line in lines if isinstance(line, Candidate)]
+        after: dict[tuple[str, int], Statement] = {}
+        for lead in quoted:
+            if not is_lead_in(lead.text):
+                continue
+            doc_id = lead.hit.chunk.doc_id
+            items = block_list(self.index.documents[doc_id], lead.end)
+            held = [next((c for c in quoted if c.hit.chunk.doc_id == doc_id and s <= c.start < e), None) for s, e in items]
+            if len(items) >= 3 and all(held):
+                after[(doc_id, held[-1].start)] = Statement(WHOLE_LIST.format(count=len(items)), doc_id)
+        for line in lines:
+            out.append(line)
+            if isinstance(line, Candidate) and (line.hit.chunk.doc_id, line.start) in after:
+                out.append(after.pop((line.hit.chunk.doc_id, line.start)))
+        return out
 
     def item(self, lead: Candidate, s: int, e: int) -> Candidate | None:
         """A sentence near `lead` as a candidate cited to the passage holding it (the lead's, or a neighbour)."""

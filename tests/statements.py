@@ -1,5 +1,7 @@
-"""Check an answer's template statements against the index, independently of qa.absence: a
-statement that a document (or the library) uses none of some words must hold for every passage."""
+"""Check an answer's template statements against the index, independently of the modules that
+make them: a statement that a document (or the library) uses none of some words must hold for
+every passage; "That is the whole list: N items." must follow the N quotes of every top-level
+item of one list, as the document's blocks mark it."""
 
 from __future__ import annotations
 
@@ -9,11 +11,14 @@ from index.lexical import tokenize
 
 _STATEMENT = re.compile(r"No passage of (?:“(?P<title>[^”]+)”|any indexed document) uses the words? (?P<words>.+?)\.(?=\s|$)")
 _WORD = re.compile(r"“([^”]+)”")
+_WHOLE_LIST = re.compile(r"That is the whole list: (\d+) items\.(?=\s|$)")
+_MARKED = re.compile(r"(.+?) \[(\d+)\](?:\s+|$)")
 
 
-def without_statements(text: str, index) -> str:
-    """`text` without its statements, each checked: no passage of the document titled so (of any
-    document, for the library) holds a term of the words listed. Fails the test when one does."""
+def without_statements(answer, index) -> str:
+    """The answer's text without its statements, each checked against `index`. Fails the test
+    when one does not hold."""
+    text = answer.text
     for match in _STATEMENT.finditer(text):
         words = _WORD.findall(match.group("words"))
         assert words, match.group(0)
@@ -24,4 +29,29 @@ def without_statements(text: str, index) -> str:
         for chunk in chunks:
             held = wanted & set(tokenize([chunk.text])[0])
             assert not held, f"{match.group(0)!r} is false: {chunk.chunk_id} holds {held}"
-    return _STATEMENT.sub("", text).strip()
+    text = _STATEMENT.sub("", text).strip()
+    for match in _WHOLE_LIST.finditer(text):
+        _check_whole_list(text[:match.start()], int(match.group(1)), answer, index)
+    return re.sub(r"\s+", " ", _WHOLE_LIST.sub("", text)).strip()
+
+
+def _check_whole_list(before: str, count: int, answer, index) -> None:
+    """The last `count` quotes of `before` are the top-level items of one list, all of them."""
+    by_n = {c.n: c for c in answer.citations}
+    quotes = [(sentence.strip(), by_n[int(n)]) for sentence, n in _MARKED.findall(before)][-count:]
+    assert len(quotes) == count, (before, count)
+    doc = index.documents[quotes[0][1].chunk.doc_id]
+    blocks = []
+    for sentence, citation in quotes:
+        quote = next(q for q in citation.quotes if q.text == sentence)
+        block = doc.block_at(quote.start)
+        assert block is not None and block.kind == "list_item", f"{sentence!r} is no list item"
+        blocks.append(block)
+    position = [doc.blocks.index(b) for b in blocks]
+    level = blocks[0].level
+    between = doc.blocks[position[0]:position[-1] + 1]
+    assert [b for b in between if b.level == level and b.kind == "list_item"] == blocks, "the items are not one list"
+    for neighbour in (position[0] - 1, position[-1] + 1):
+        if 0 <= neighbour < len(doc.blocks):
+            other = doc.blocks[neighbour]
+            assert not (other.kind == "list_item" and other.level == level), "the list has more items"

@@ -1,5 +1,6 @@
-"""A statement that a document does not use the question's words is made only when none of its
-passages holds any of them; answers naming documents give each one a quote or such a statement."""
+"""Checked statements: that a document does not use the question's words is said only when none
+of its passages holds any of them; answers naming documents give each one a quote or such a
+statement; a list asked for is quoted whole, with its count."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_a_topic_no_passage_holds_is_said_not_to_be_used(assistant, question, st
 
     answer = assistant.ask(question)
     assert answer.abstained and statement in answer.text and not answer.citations, answer.text
-    assert without_statements(answer.text, assistant.index) == ""
+    assert without_statements(answer, assistant.index) == ""
 
 
 @pytest.mark.model
@@ -75,8 +76,18 @@ def test_each_named_document_gives_a_quote_or_a_checked_statement(assistant):
     question = "What do the trade initiative and the HRC statement say about mercury?"
     named = assistant.retriever.named_documents(question)
     answer = assistant.ask(question)
-    rest = without_statements(answer.text, assistant.index)  # checks every statement against the index
+    rest = without_statements(answer, assistant.index)  # checks every statement against the index
     quoted = {c.chunk.doc_id for c in answer.citations}
     stated = [d for d in named if f"“{assistant.documents[d].title}”" in answer.text]
     assert len(named) == 2 and set(named) == quoted | set(stated), answer.text
     assert answer.abstained == (rest == "")
+
+
+@pytest.mark.model
+def test_a_list_asked_for_is_quoted_whole_with_its_checked_count(assistant):
+    from tests.statements import without_statements
+
+    answer = assistant.ask("What principles does the letter say the HLEAG process must be based on?")
+    assert answer.text.endswith("That is the whole list: 5 items."), answer.text
+    rest = without_statements(answer, assistant.index)  # checks the five quotes are the list's five items
+    assert "Public Engagement and Accountability" in rest

@@ -34,7 +34,7 @@ def test_every_answer_sentence_is_verbatim_in_its_cited_passage(assistant):
     checked = 0
     for gold in GOLD_QUESTIONS:
         answer = assistant.ask(gold["question"])
-        text = without_statements(answer.text, assistant.index)
+        text = without_statements(answer, assistant.index)
         if answer.abstained:
             assert text in (NO_ANSWER, "") and not answer.citations
             continue
