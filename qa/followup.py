@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from qa.lists import is_lead_in
+
 _POINTER = re.compile(r"\b(?:it|they|them|he|she|him|its|their|his)\b", re.I)
 _POSSESSIVE = frozenset({"its", "their", "his"})
 # "Is it true that ...", "it is important to ...": an "it" that points at nothing.
@@ -47,7 +49,10 @@ _ORDINAL = re.compile(
     re.I,
 )
 _MARKER = re.compile(r"\s*\[\d+\]\s*")
-_LIST_MARK = re.compile(r"^(?:[-•*]\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)")
+_LIST_MARK = re.compile(
+    r"^(?:[-•*]\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+|(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly),\s+)"
+)
+_LEADING_PREPOSITION = re.compile(rf"^\s*{_PREPOSITION}\s+", re.I)
 # "And the trade initiative?", "What about the IGF?": the previous question, about something else
 _ELLIPSIS = re.compile(r"^\s*(?:and|what\s+about|how\s+about)\s+((?:\S+\s+){0,7}?\S+?)\s*[?.!]*\s*$", re.I)
 # A name: capitalised words, with the small words inside names ("Ministry of Commerce"), and "the" before it.
@@ -93,11 +98,19 @@ def read_as_follow_up(question: str, previous: str, kinds: tuple[str, ...] = (),
 def _in_place_of(previous: str, other: str, kinds: tuple[str, ...]) -> str | None:
     """`previous` with `other` in place of the document it names, when `other` names a document too
     ("the trade initiative"), or else of the one name it asked about, when `other` is a name."""
-    if kinds:
+    if kinds:  # "And the letter?", "What about in the letter?"
         document = re.compile(rf"\bthe\s+(?:[\w'’-]+\s+){{0,3}}?(?:{'|'.join(map(re.escape, kinds))})s?\b", re.I)
         named = document.search(previous)
-        if named and document.fullmatch(other.strip()):
-            return previous[:named.start()] + other.strip() + previous[named.end():]
+        bare = _LEADING_PREPOSITION.sub("", other).strip()
+        if named and document.fullmatch(bare):
+            return previous[:named.start()] + bare + previous[named.end():]
+    preposition = _LEADING_PREPOSITION.match(other)
+    if preposition:  # "And in Zambia?" after "... in the DRC?", "And for nickel?" after "... for cobalt?"
+        last = _TRAILING_OBJECT.search(previous)
+        said = previous[last.start():last.start("topic")].split()[0].lower() if last else ""
+        if not last or said != preposition.group(0).strip().lower():
+            return None
+        return previous[:last.start()] + other.strip() + previous[last.end("topic"):]
     name = subject(previous)
     if name and _CAPITALISED.search(other) and name in previous:
         at = previous.index(name)
@@ -136,7 +149,7 @@ def _items(answer: str) -> list[str]:
     """The quoted sentences of an answer, in order, without markers; a list's lead-in left out."""
     parts = [p.strip() for p in _MARKER.split(answer)]
     items = [_LIST_MARK.sub("", p).rstrip(" .;") for p in parts if p]
-    if len(items) > 1 and parts[0].endswith(":"):
+    if len(items) > 1 and is_lead_in(parts[0]):
         items = items[1:]
     return [i for i in items if i]
 

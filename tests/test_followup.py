@@ -56,6 +56,11 @@ KINDS = ("letter", "statement", "report", "initiative", "document")
         ("And women?", "What does the letter say about children?", "What does the letter say about women?"),
         ("What about lithium?", "Which countries produce cobalt?", "Which countries produce lithium?"),
         ("And nickel?", "What does the report say on the supply of cobalt?", "What does the report say on the supply of nickel?"),
+        # a preposition of its own: in place of the previous question's phrase with that preposition
+        ("And in Zambia?", "Which companies mine copper in the DRC?", "Which companies mine copper in Zambia?"),
+        ("What about in the trade initiative?", "What does the letter say about women?",
+         "What does the trade initiative say about women?"),
+        ("And for nickel?", "What does the letter say about cobalt?", "And for nickel?"),  # no "for" phrase to replace
         # nothing to put it in place of
         ("And women?", "Which documents mention it?", "And women?"),
         ("And the trade initiative?", "", "And the trade initiative?"),
@@ -101,3 +106,10 @@ PRINCIPLES = (
 )
 def test_an_ordinal_stands_for_that_item_of_the_previous_answer(question, read):
     assert read_as_follow_up(question, "What principles does the initiative put forward?", (), PRINCIPLES) == read
+
+
+def test_an_item_is_read_without_its_ordinal_word():
+    answer = "It proposes three steps. [1] First, map the supply chain. [1] Second, assess the risks. [1]"
+    assert read_as_follow_up("Tell me more about the second one", "What steps does it propose?", (), answer) == (
+        "Tell me more about assess the risks"
+    )
