@@ -17,6 +17,7 @@ from index.store import IndexData
 from qa.absence import Absence, Statement
 from qa.acronyms import Glossary, asked_acronym
 from qa.candidate import Candidate, penalty
+from qa.composer import Extract, compose
 from qa.kinds import has_count, kind_match
 from qa.lists import introduces, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
@@ -24,7 +25,6 @@ from qa.mentions import mentioning
 from qa.names import NameVocabulary
 from qa.publication import date_span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, RECOMMENDATIONS, WHO, Question, identifiers
-from qa.composer import Extract, compose
 from qa.records import NO_ANSWER, Hit
 from qa.sufficiency import Sufficiency, shipped
 from qa.summary import Summarizer

@@ -16,9 +16,9 @@ from qa.absence import Statement
 from qa.lists import block_list, is_lead_in, list_items, strip_marker
 from qa.records import Hit
 
+WHOLE_LIST = "That is the whole list: {count} items."  # after the last item of a list quoted whole
 # A sentence that opens like this goes on with the one before it ("It was revised in 2017",
 # "This could be attributed to ...", "Instead, ..."): an answer that quotes one quotes both.
-WHOLE_LIST = "That is the whole list: {count} items."  # after the last item of a list quoted whole
 RUN_LIMIT = 4  # most sentences of one such run an answer quotes whole
 _FOLLOW_UP = re.compile(
     r"^(?:This|These|Such|It|They|Instead|However|Consequently|As a result|Therefore|Thus|Hence)\b(?!-)"
