@@ -59,6 +59,8 @@ def test_a_later_part_with_a_pronoun_carries_the_names_of_the_first():
         ("How many member countries does the IGF have?", ("member", "countri")),
         ("What is the purpose of the HLEAG?", ()),
         ("What is holding up the HLEAG?", ()),
+        ("What is meant by layering?", ()),  # a passive verb, as "what is layering?" has no focus either
+        ("What is known as the flip?", ()),
         ("Why does CCCMC matter?", ()),
         ("How many complaints has the mechanism received?", ("complaint",)),  # not "has"
         ("How much funding has the HLEAG received?", ("fund",)),  # a noun in -ing after "how much"
