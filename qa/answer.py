@@ -75,7 +75,7 @@ class ExtractiveAnswerer:
 
     def candidates(self, question: Question, query: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """Score every sentence of the retrieved passages, best first."""
-        weights = {t: self.idf.get(t, self.unseen_idf) for t in question.terms}
+        weights = self._term_weights(question)
         total = sum(weights.values()) or 1.0
         seen: set[tuple[str, int]] = set()
         out: list[Candidate] = []
@@ -104,6 +104,10 @@ class ExtractiveAnswerer:
                 out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _term_weights(self, question: Question) -> dict[str, float]:
+        """The IDF of each of the question's terms (a term no passage holds weighs most)."""
+        return {t: self.idf.get(t, self.unseen_idf) for t in question.terms}
 
     def answer(
         self, question: Question, query: np.ndarray, hits: list[Hit], named_docs: tuple[str, ...] = ()
@@ -328,7 +332,7 @@ class ExtractiveAnswerer:
         limit = MAX_SENTENCES.get(question.expects, DEFAULT_SENTENCES)
         chosen = [best]
         vectors = self.index.sentence_vectors
-        weights = {t: self.idf.get(t, self.unseen_idf) for t in question.terms}
+        weights = self._term_weights(question)
         for cand in ranked[1:]:
             if len(chosen) >= limit:
                 break

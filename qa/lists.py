@@ -8,6 +8,7 @@ of the sections that follow it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from corpus.document import Document
 from index.lexical import tokenize
@@ -90,7 +91,7 @@ def block_list(doc: Document, after: int) -> list[Span]:
     """The whole list that starts right after offset `after`, as the document's structure marks it:
     its top-level list item blocks, in order (none when the next block is no list item, or the
     list has more than `WHOLE_LIST` items)."""
-    following = [b for b in doc.blocks if b.end > after]
+    following = doc.blocks[bisect_right(doc.blocks, after, key=lambda b: b.end):]  # blocks are in order, apart
     if not following or following[0].kind != "list_item" or doc.text[after:following[0].start].strip():
         return []
     level = following[0].level

@@ -85,7 +85,6 @@ _SUMMARY = re.compile(
     r"|^\s*(?:an?\s+)?(?:overview|summary)\s+of\b",
     re.I,
 )
-# A document's own summary: a section headed "Abstract", "Executive summary", "Takeaways"
 # "What does the Wilson report conclude?", "What are the recommendations of the letter?": what a
 # named document as a whole concludes or recommends (the verb ends the question: "What does the
 # letter recommend about X?" asks about X).
@@ -96,6 +95,7 @@ _GIST = re.compile(
     re.I,
 )
 CONCLUSIONS, RECOMMENDATIONS = "conclusions", "recommendations"
+# A document's own summary: a section headed "Abstract", "Executive summary", "Takeaways"
 _SUMMARY_HEADING = re.compile(r"^\W*(?:abstract|summary|executive\s+summary|synopsis|(?:key\s+)?takeaways)\W*$", re.I)
 _TOPIC_HEAD = re.compile(r"^\s*(?:the|a|an|any|some)\s+", re.I)
 _TOPIC_TAIL = re.compile(r"\s+(?:(?:in|by)\s+(?:the|any|these|those|all)\s+(?:\w+\s+)?(?:documents?|reports?|texts?|sources?)|anywhere)\b.*$", re.I)
@@ -131,10 +131,12 @@ class Question:
                 cls(p, key_terms(p), expected_kind(p), context=named if i and _PRONOUN.search(p) else ())
                 for i, p in enumerate(pieces)
             )
+        gist = gist_of(text)
         return cls(
             text, key_terms(text), expected_kind(text), parts, focus_terms(text),
             across_documents=asks_documents(text), focus_of=focus_owner(text), identifiers=identifiers(text),
-            names=_names(text), topic=topic_of(text), summary=asks_summary(text) and not gist_of(text), dated=dated_subject(text), gist=gist_of(text),
+            names=_names(text), topic=topic_of(text), summary=asks_summary(text) and not gist, dated=dated_subject(text),
+            gist=gist,
         )
 
 
