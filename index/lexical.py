@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -106,10 +107,11 @@ class LexicalIndex:
         self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> "LexicalIndex":
+    def load(cls, folder: Path, size: int, mmap: bool = False) -> "LexicalIndex":
+        """The index saved in `folder`; with `mmap`, its score arrays are mapped from disk, not read."""
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0), size)
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=mmap), size)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query` (zeros when no query term is indexed)."""
@@ -122,3 +124,26 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+
+    @property
+    def vocabulary(self) -> Mapping[str, int]:
+        """Every indexed term (as `tokenize` writes it), to its column."""
+        return self._retriever.vocab_dict
+
+    def rows_with(self, term: str) -> np.ndarray:
+        """The chunk rows whose passage holds `term`, in row order (its posting list)."""
+        start, end = self._postings(term)
+        return np.asarray(self._retriever.scores["indices"][start:end], dtype=np.int64)
+
+    def document_frequency(self, term: str) -> int:
+        """How many chunks' passages hold `term`."""
+        start, end = self._postings(term)
+        return end - start
+
+    def _postings(self, term: str) -> tuple[int, int]:
+        """Where `term`'s chunk rows lie in bm25s's column-compressed scores (empty when none)."""
+        column = self._retriever.vocab_dict.get(term)
+        indptr = self._retriever.scores["indptr"]
+        if column is None or column + 1 >= len(indptr):  # bm25s keeps "" in its vocabulary, with no column
+            return 0, 0
+        return int(indptr[column]), int(indptr[column + 1])

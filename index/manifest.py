@@ -8,11 +8,11 @@ from pathlib import Path
 
 from corpus.chunking import ChunkerSettings
 from corpus.loader import FileEntry, FileStamp
-from index.embedder import ModelInfo
+from index.embedder import ENCODER_ENV, ModelInfo
 from index.errors import IndexCorrupt, IndexMismatch
 from index.lexical import LEXICAL_SETTINGS
 
-FORMAT_VERSION = 2  # 2: documents carry their blocks; the manifest stamps each corpus file
+FORMAT_VERSION = 3  # 2: documents carry their blocks; the manifest stamps each corpus file; 3: records in SQLite, read lazily
 MANIFEST_FILE = "manifest.json"
 
 
@@ -61,7 +61,7 @@ class Manifest:
     def to_json(self) -> dict:
         return {
             **self.config.as_dict(),
-            "documents": {k: asdict(v) for k, v in self.documents.items()},
+            "documents": {k: dict(vars(v)) for k, v in self.documents.items()},  # vars: asdict is slow at 100,000
             "counts": self.counts,
             "built_at": self.built_at,
             "build_seconds": round(self.build_seconds, 3),
@@ -73,7 +73,8 @@ class Manifest:
         }
 
     def write(self, folder: Path) -> None:
-        (folder / MANIFEST_FILE).write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        indent = 2 if len(self.documents) <= 1000 else None  # an indent makes json use its slow pure-Python encoder
+        (folder / MANIFEST_FILE).write_text(json.dumps(self.to_json(), indent=indent, ensure_ascii=False) + "\n")
 
     @classmethod
     def read(cls, folder: Path) -> "Manifest":
@@ -106,7 +107,7 @@ class Manifest:
 
 
 def _file_to_json(entry: FileEntry) -> dict:
-    return {**asdict(entry.stamp), "documents": list(entry.documents), "skipped": list(entry.skipped)}
+    return {**vars(entry.stamp), "documents": list(entry.documents), "skipped": list(entry.skipped)}
 
 
 def _file_from_json(data: dict) -> FileEntry:
@@ -115,7 +116,7 @@ def _file_from_json(data: dict) -> FileEntry:
 
 
 def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> None:
-    """Refuse an index built with another format, model or chunker, saying how to rebuild."""
+    """Refuse an index built with another format, model, encoder or chunker, saying how to rebuild."""
     got = manifest.config
     if got.format_version != expected.format_version:
         raise IndexMismatch(
@@ -124,6 +125,12 @@ def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> 
     if (got.model.name, got.model.dim) != (expected.model.name, expected.model.dim):
         raise IndexMismatch(
             f"index at {where} was built with model {got.model.name} ({got.model.dim}d), this program uses {expected.model.name} ({expected.model.dim}d)",
+            where,
+        )
+    if got.model.encoder != expected.model.encoder:  # int8 vectors are close to torch's, not the same
+        raise IndexMismatch(
+            f"index at {where} was built with the {got.model.encoder} encoder, this program uses {expected.model.encoder} "
+            f"(set {ENCODER_ENV}={got.model.encoder} to read it as it is)",
             where,
         )
     if got.chunker != expected.chunker:

@@ -2,67 +2,98 @@
 
 A build writes a complete new generation folder, flushes it to disk, then swaps the
 one-line `CURRENT` file with an atomic rename. A build killed at any moment leaves
-`CURRENT` naming the last good generation. Files are JSON Lines, JSON, FAISS and .npy
-(loaded with allow_pickle=False); nothing is pickled.
+`CURRENT` naming the last good generation. A generation holds:
+
+    manifest.json    what it was built from and with, and every other file's size
+    records.sqlite   documents and chunks (`index/records.py`), read one row at a time
+    layout.npy       per document: record key, first chunk key, chunk and sentence counts
+    chunks.npy       chunk vectors, row-aligned with the chunks (float32)
+    sentences.npy    sentence vectors, documents' sentences in order (float32)
+    spans.npy        each sentence's (start, end) in its document's cleaned text
+    dense.faiss      exact inner-product FAISS index over the chunk vectors (mapped, faiss >= 1.9)
+    tokens.npy       every chunk's BM25 terms, and token_counts.npy how many (`index/bm25.py`)
+    lexical/         BM25 index (bm25s's numpy and JSON files)
+
+Opening reads the manifest, the layout and the document keys, and maps everything else
+(vectors, FAISS and BM25 arrays) from disk; documents, chunks and sentence spans are read
+when first used. Nothing is pickled.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
 from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from corpus.chunking import Chunk
-from corpus.document import Block, Document, Section
-from index.errors import IndexCorrupt, IndexError_, IndexNotFound
+from corpus.document import Document
+from index.bm25 import ChunkTerms
+from index.errors import IndexCorrupt, IndexError_, IndexMismatch, IndexNotFound
 from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_FILE, IndexConfig, Manifest, check_compatible
+from index.records import RECORDS_FILE, Records, write_records
+from index.views import LAYOUT_COLUMNS, LAYOUT_FILE, Layout, LazyMapping, LazySequence
 
 CURRENT = "CURRENT"
-DOCUMENTS_FILE = "documents.jsonl"
-CHUNKS_FILE = "chunks.jsonl"
-DENSE_FILE = "dense.faiss"
+CHUNK_VECTORS_FILE = "chunks.npy"
 SENTENCES_FILE = "sentences.npy"
+SPANS_FILE = "spans.npy"
+DENSE_FILE = "dense.faiss"
 LEXICAL_DIR = "lexical"
+RECORDS_SINCE = 3  # the format version whose records moved from JSON Lines to SQLite
+DENSE_BATCH = 65536  # vectors added to FAISS at a time
 
 Span = tuple[int, int]
 
 
-@dataclass
 class IndexData:
-    """A loaded index: documents, chunks, vectors and the lexical index, row-aligned."""
+    """An opened index: documents, chunks, vectors and the lexical index, row-aligned.
 
-    folder: Path
-    manifest: Manifest
-    documents: dict[str, Document]
-    chunks: list[Chunk]
-    dense: object  # faiss.Index
-    lexical: LexicalIndex
-    sentences: dict[str, list[Span]]  # per document, sentence spans in its cleaned text
-    sentence_rows: dict[str, int]  # per document, the row of its first sentence vector
-    sentence_vectors: np.ndarray | None
+    `documents` (by id, in document order), `sentences` (each document's sentence spans),
+    `sentence_rows` (each document's first sentence vector row) and `rows_by_document` (each
+    document's chunk rows) are read-only mappings, and `chunks` a read-only sequence by row,
+    whose values are read when first used; the vectors are memory-mapped."""
 
-    @cached_property
-    def rows_by_document(self) -> dict[str, np.ndarray]:
-        """Per document, the rows of its chunks (documents' chunks are contiguous, in order)."""
-        rows: dict[str, list[int]] = {doc_id: [] for doc_id in self.documents}
-        for i, chunk in enumerate(self.chunks):
-            rows[chunk.doc_id].append(i)
-        return {doc_id: np.array(r, dtype=np.int64) for doc_id, r in rows.items()}
+    def __init__(self, folder: Path, manifest: Manifest, layout: Layout, records: Records, arrays: dict, dense, lexical: LexicalIndex):
+        self.folder, self.manifest, self.layout, self.records = folder, manifest, layout, records
+        self.dense, self.lexical = dense, lexical
+        self.sentence_vectors: np.ndarray | None = arrays.get(SENTENCES_FILE)
+        self._chunk_vectors: np.ndarray = arrays[CHUNK_VECTORS_FILE]
+        self._spans: np.ndarray = arrays[SPANS_FILE]
+        ids, position = layout.doc_ids, layout.position
+        self.documents: Mapping[str, Document] = LazyMapping(ids, position, lambda ps: records.documents(layout.keys[list(ps)]))
+        self.chunks: Sequence[Chunk] = LazySequence(layout.chunks, lambda rows: records.chunks(layout.chunk_keys[list(rows)]))
+        self.sentences: Mapping[str, list[Span]] = LazyMapping(ids, position, lambda ps: [self._document_spans(p) for p in ps], 1024)
+        self.sentence_rows: Mapping[str, int] = LazyMapping(ids, position, lambda ps: [int(layout.first_sentence[p]) for p in ps], 0)
+        self.rows_by_document: Mapping[str, np.ndarray] = LazyMapping(ids, position, lambda ps: [layout.chunk_rows(p) for p in ps], 1024)
+
+    def _document_spans(self, position: int) -> list[Span]:
+        start, stop = self.layout.sentence_range(position)
+        return [(s, e) for s, e in self._spans[start:stop].tolist()]
 
     def document_chunks(self, doc_id: str) -> list[Chunk]:
-        return [self.chunks[i] for i in self.rows_by_document.get(doc_id, ())]
+        """The chunks of one document, in order (none for an unknown id)."""
+        position = self.layout.position.get(doc_id)
+        return [] if position is None else self.chunks.take(self.layout.chunk_rows(position))
 
     def chunk_vectors(self) -> np.ndarray:
-        return self.dense.reconstruct_n(0, self.dense.ntotal) if self.dense.ntotal else np.zeros((0, self.manifest.config.model.dim), np.float32)
+        """Every chunk's vector by row, memory-mapped and read-only."""
+        return self._chunk_vectors
+
+    def chunk_documents(self) -> np.ndarray:
+        """The position (in `documents`' order) of every chunk row's document, read-only int32."""
+        return self.layout.chunk_documents
+
+    def document_position(self, doc_id: str) -> int | None:
+        """A document's place in `documents`' order (None for an unknown id)."""
+        return self.layout.position.get(doc_id)
 
     def chunk_sentences(self, chunk: Chunk, context: bool = False) -> list[tuple[int, Span]]:
         """(vector row, span) of the sentences lying wholly inside `chunk` (with its context, when asked)."""
@@ -76,6 +107,9 @@ class IndexData:
             if e <= chunk.end:
                 rows.append((self.sentence_rows[chunk.doc_id] + k, (s, e)))
         return rows
+
+    def close(self) -> None:
+        self.records.close()
 
 
 def current_generation(index_dir: Path) -> Path:
@@ -93,65 +127,164 @@ def read_manifest(index_dir: Path) -> Manifest:
     return Manifest.read(current_generation(index_dir))
 
 
-def load_index(index_dir: Path, expected: IndexConfig) -> IndexData:
-    """Load the live generation, refusing one built with other settings."""
+def load_index(index_dir: Path, expected: IndexConfig, manifest: Manifest | None = None) -> IndexData:
+    """Open the live generation, refusing one built with other settings or in an older format
+    (`manifest`: the live generation's, when the caller has read it already)."""
     folder = current_generation(index_dir)
-    manifest = Manifest.read(folder)
+    manifest = manifest or Manifest.read(folder)
+    got = manifest.config.format_version
+    if got < RECORDS_SINCE <= expected.format_version:
+        raise IndexMismatch(
+            f"index at {index_dir} is in format version {got} (records in JSON Lines, read whole when opened), "
+            f"this program reads version {expected.format_version} (records in SQLite, read when used)", index_dir
+        )
     check_compatible(manifest, expected, index_dir)
+    return open_generation(folder, manifest, f"rebuild with `qa index build --force --index {index_dir}`")
+
+
+def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
+    """Open one generation whose manifest has been checked; `hint` ends every damage message."""
     import faiss
 
+    sizes = _sizes(folder)
+    changed = sorted(set(sizes) ^ set(manifest.artifacts)) or [k for k, v in sizes.items() if manifest.artifacts[k] != v]
+    if changed:
+        name = changed[0]
+        what = f"{name} is missing" if name not in sizes else (
+            f"{name} should not be there" if name not in manifest.artifacts else f"{name} is {sizes[name]} bytes, not {manifest.artifacts[name]}"
+        )
+        raise IndexCorrupt(f"index at {folder} is damaged ({what}); {hint}")
+    records = Records(folder / RECORDS_FILE, hint)
     try:
-        documents, sentences = _read_documents(folder / DOCUMENTS_FILE)
-        chunks = [_chunk_from_json(json.loads(line)) for line in _lines(folder / CHUNKS_FILE)]
-        dense = faiss.read_index(str(folder / DENSE_FILE))
-        lexical = LexicalIndex.load(folder / LEXICAL_DIR, len(chunks))
-        vectors = np.load(folder / SENTENCES_FILE, allow_pickle=False) if manifest.config.sentences else None
+        layout = Layout(list(manifest.documents), np.load(folder / LAYOUT_FILE, allow_pickle=False))
+        names = [CHUNK_VECTORS_FILE, SPANS_FILE] + ([SENTENCES_FILE] if manifest.config.sentences else [])
+        arrays = {name: np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False)) for name in names}
+        dense = faiss.read_index(str(folder / DENSE_FILE), getattr(faiss, "IO_FLAG_MMAP_IFC", 0) | faiss.IO_FLAG_READ_ONLY)
+        lexical = LexicalIndex.load(folder / LEXICAL_DIR, layout.chunks, mmap=True)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexCorrupt(f"index at {folder} is damaged ({type(exc).__name__}: {exc}); rebuild with `qa index build --force --index {index_dir}`") from exc
-    rows, total = {}, 0
-    for doc_id in documents:
-        rows[doc_id] = total
-        total += len(sentences[doc_id])
-    if dense.ntotal != len(chunks) or (vectors is not None and len(vectors) != total):
-        raise IndexCorrupt(f"index at {folder} is inconsistent (vector and record counts differ); rebuild with `qa index build --force --index {index_dir}`")
-    return IndexData(folder, manifest, documents, chunks, dense, lexical, sentences, rows, vectors)
+        records.close()
+        raise IndexCorrupt(f"index at {folder} is damaged ({type(exc).__name__}: {exc}); {hint}") from exc
+    keys = records.document_keys()
+    dim = manifest.config.model.dim
+    types = {CHUNK_VECTORS_FILE: np.float32, SENTENCES_FILE: np.float32, SPANS_FILE: np.int64}
+    expected_counts = np.fromiter((e.chunks for e in manifest.documents.values()), np.int64, len(manifest.documents))
+    consistent = (
+        np.array_equal(layout.chunk_counts, expected_counts)
+        and layout.chunks == manifest.counts.get("chunks") == dense.ntotal and arrays[CHUNK_VECTORS_FILE].shape == (layout.chunks, dim)
+        and layout.sentences == manifest.counts.get("sentences") and arrays[SPANS_FILE].shape == (layout.sentences, 2)
+        and (SENTENCES_FILE not in arrays or arrays[SENTENCES_FILE].shape == (layout.sentences, dim))
+        and len(keys) == len(layout.doc_ids) and [keys.get(d) for d in layout.doc_ids] == layout.keys.tolist()
+        and all(array.dtype == types[name] for name, array in arrays.items())
+    )
+    if not consistent:
+        records.close()
+        raise IndexCorrupt(f"index at {folder} is inconsistent (vector, record and manifest counts differ); {hint}")
+    return IndexData(folder, manifest, layout, records, arrays, dense, lexical)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A document carried over unchanged from the previous generation: its position there."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """A new or changed document with its chunks, sentence spans and their vectors."""
+
+    doc: Document
+    chunks: list[Chunk]
+    sentences: list[Span]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray | None
 
 
 def write_generation(
-    index_dir: Path,
-    manifest: Manifest,
-    documents: list[Document],
-    sentences: dict[str, list[Span]],
-    chunks: list[Chunk],
-    chunk_vectors: np.ndarray,
-    sentence_vectors: np.ndarray | None,
-    lexical: LexicalIndex,
+    index_dir: Path, manifest: Manifest, entries: Sequence[Kept | Fresh], previous: IndexData | None,
+    lexical: LexicalIndex, chunk_terms: ChunkTerms,
 ) -> Path:
-    """Write a complete generation beside the live one and make it live atomically."""
+    """Write a complete generation beside the live one, its documents `entries` in order, and make
+    it live atomically. The records of kept documents are copied from `previous` with its file,
+    so only fresh documents' rows are written; `lexical` is the BM25 index of `chunk_terms`."""
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     folder = index_dir / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
-    with open(folder / DOCUMENTS_FILE, "w", encoding="utf-8") as out:
-        for doc in documents:
-            out.write(json.dumps(_document_to_json(doc, sentences[doc.doc_id]), ensure_ascii=False) + "\n")
-    with open(folder / CHUNKS_FILE, "w", encoding="utf-8") as out:
-        for chunk in chunks:
-            out.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
-    dense = faiss.IndexFlatIP(manifest.config.model.dim)
-    if len(chunk_vectors):
-        dense.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
+    config = manifest.config
+    kept = {e.position for e in entries if isinstance(e, Kept)}
+    old = previous.layout if previous is not None else None
+    dropped = [(int(old.keys[p]), int(old.first_key[p]), int(old.chunk_counts[p])) for p in range(len(old.doc_ids)) if p not in kept] if old else []
+    fresh = [e for e in entries if isinstance(e, Fresh)]
+    placed = iter(write_records(folder / RECORDS_FILE, previous.folder / RECORDS_FILE if previous else None, dropped, [(e.doc, e.chunks) for e in fresh]))
+
+    table, chunk_parts, sentence_parts, span_parts = [], _Parts(), _Parts(), _Parts()
+    for e in entries:
+        if isinstance(e, Kept):
+            p = e.position
+            sentences = old.sentence_range(p) if config.sentences else (0, 0)
+            table.append((old.keys[p], old.first_key[p], old.chunk_counts[p], sentences[1] - sentences[0]))
+            chunk_parts.add_rows(previous.chunk_vectors(), int(old.first_chunk[p]), int(old.first_chunk[p + 1]))
+            span_parts.add_rows(previous._spans, *sentences)
+            if config.sentences:
+                sentence_parts.add_rows(previous.sentence_vectors, *sentences)
+        else:
+            where = next(placed)
+            table.append((where.key, where.first_chunk, len(e.chunks), len(e.sentences)))
+            chunk_parts.add(e.chunk_vectors)
+            span_parts.add(np.asarray(e.sentences, dtype=np.int64).reshape(-1, 2))
+            if config.sentences:
+                sentence_parts.add(e.sentence_vectors)
+    np.save(folder / LAYOUT_FILE, np.asarray(table, dtype=np.int64).reshape(-1, LAYOUT_COLUMNS), allow_pickle=False)
+    dim = config.model.dim
+    chunk_parts.save(folder / CHUNK_VECTORS_FILE, np.float32, dim)
+    span_parts.save(folder / SPANS_FILE, np.int64, 2)
+    if config.sentences:
+        sentence_parts.save(folder / SENTENCES_FILE, np.float32, dim)
+    dense = faiss.IndexFlatIP(dim)
+    vectors = np.load(folder / CHUNK_VECTORS_FILE, mmap_mode="r")
+    for start in range(0, len(vectors), DENSE_BATCH):
+        dense.add(np.ascontiguousarray(vectors[start:start + DENSE_BATCH]))
+    del vectors
     faiss.write_index(dense, str(folder / DENSE_FILE))
-    if sentence_vectors is not None:
-        np.save(folder / SENTENCES_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+    del dense
+    chunk_terms.save(folder)
     lexical.save(folder / LEXICAL_DIR)
     replace(manifest, artifacts=_sizes(folder)).write(folder)
     _fsync_tree(folder)
     _swap_current(index_dir, folder.name)
     remove_stale_generations(index_dir)
     return folder
+
+
+class _Parts:
+    """The rows of a new array as a list of pieces, neighbouring rows of one source joined."""
+
+    def __init__(self):
+        self.pieces: list[np.ndarray | list] = []
+
+    def add(self, array: np.ndarray) -> None:
+        self.pieces.append(array)
+
+    def add_rows(self, source: np.ndarray, start: int, stop: int) -> None:
+        last = self.pieces[-1] if self.pieces else None
+        if isinstance(last, list) and last[0] is source and last[2] == start:
+            last[2] = stop
+        elif stop > start:
+            self.pieces.append([source, start, stop])
+
+    def save(self, path: Path, dtype, width: int) -> None:
+        """Write the rows as one .npy file, piece after piece (none held in memory whole)."""
+        arrays = [p[0][p[1]:p[2]] if isinstance(p, list) else p for p in self.pieces]
+        arrays = [np.ascontiguousarray(a, dtype=dtype).reshape(-1, width) for a in arrays]
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": (sum(len(a) for a in arrays), width)}
+        with open(path, "wb") as out:
+            np.lib.format.write_array_header_1_0(out, header)
+            for a in arrays:
+                if a.size:
+                    out.write(memoryview(a).cast("B"))
 
 
 def artifacts_intact(index_dir: Path, manifest: Manifest) -> bool:
@@ -204,48 +337,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _document_to_json(doc: Document, sentences: list[Span]) -> dict:
-    return {
-        "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "author": doc.author,
-        "date": doc.date, "doc_type": doc.doc_type, "url": doc.url, "pages": list(doc.pages),
-        "sections": [[s.start, s.level, s.title] for s in doc.sections],
-        "blocks": [[b.kind, b.start, b.end, b.level] for b in doc.blocks],
-        "hash": doc.content_hash, "sentences": [list(s) for s in sentences], "text": doc.text,
-    }
-
-
-def _read_documents(path: Path) -> tuple[dict[str, Document], dict[str, list[Span]]]:
-    documents, sentences = {}, {}
-    for line in _lines(path):
-        data = json.loads(line)
-        doc = Document(
-            doc_id=data["doc_id"], title=data["title"], text=data["text"], source=data["source"],
-            author=data["author"], date=data["date"], doc_type=data["doc_type"], url=data["url"],
-            pages=tuple(data["pages"]), sections=tuple(Section(*s) for s in data["sections"]),
-            blocks=tuple(Block(*b) for b in data["blocks"]),
-        )
-        documents[doc.doc_id] = doc
-        sentences[doc.doc_id] = [tuple(s) for s in data["sentences"]]
-    return documents, sentences
-
-
-def _chunk_to_json(chunk: Chunk) -> dict:
-    return {
-        "chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, "title": chunk.title, "start": chunk.start,
-        "end": chunk.end, "section": list(chunk.section), "page": chunk.page, "text": chunk.text,
-        "context": chunk.context,
-    }
-
-
-def _chunk_from_json(data: dict) -> Chunk:
-    return Chunk(
-        chunk_id=data["chunk_id"], doc_id=data["doc_id"], title=data["title"], text=data["text"],
-        start=data["start"], end=data["end"], section=tuple(data["section"]), page=data["page"],
-        context=data.get("context", ""),
-    )

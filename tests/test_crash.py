@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.build import LOCK_FILE, build_index
+from index.records import RECORDS_FILE
 from index.store import CURRENT, current_generation, load_index
 from tests.crash_build import CONFIG
 from tests.fakes import FakeEncoder
@@ -59,26 +60,32 @@ def kill(proc: subprocess.Popen) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("mode", ["encode", "write"])
+@pytest.mark.parametrize("mode", ["encode", "records", "write"])
 def test_killed_build_leaves_previous_index_live(tmp_path, mode):
     corpus = make_corpus(tmp_path / "corpus")
     index = tmp_path / "index"
     first = build_index(corpus, index, FakeEncoder(), CONFIG)
     before = snapshot(index)
     assert before[1] == first.chunks
+    records = (current_generation(index) / RECORDS_FILE).read_bytes()
+    data = load_index(index, CONFIG)
+    contents = [(d, c) for d in data.documents.values() for c in data.document_chunks(d.doc_id)]
 
     change_corpus(corpus)
     proc = run_until_started(tmp_path, corpus, index, mode)
     try:
-        if mode == "write":  # the new generation is on disk, half-written, while the build stalls
+        if mode != "encode":  # the new generation is on disk, half-written, while the build stalls
             generations = {p.name for p in index.glob("gen-*")}
             assert len(generations) == 2
     finally:
         kill(proc)
 
     assert snapshot(index) == before  # same generation, chunk count and built_at
+    assert (current_generation(index) / RECORDS_FILE).read_bytes() == records  # the copy was written, not the live file
+    data = load_index(index, CONFIG)
+    assert [(d, c) for d in data.documents.values() for c in data.document_chunks(d.doc_id)] == contents
     leftovers = [p for p in index.glob("gen-*") if p.name != before[0]]
-    if mode == "write":
+    if mode != "encode":
         assert len(leftovers) == 1 and not (leftovers[0] / "manifest.json").exists()
     else:
         assert leftovers == []
@@ -112,7 +119,9 @@ def test_failed_swap_keeps_the_old_index(tmp_path, monkeypatch):
             # the swap comes last: the generation it names is already complete and loadable
             name = Path(src).read_text().strip()
             seen.append(index / name)
-            for required in ("manifest.json", "chunks.jsonl", "documents.jsonl", "dense.faiss", "sentences.npy", "lexical"):
+            for required in (
+                "manifest.json", "records.sqlite", "layout.npy", "chunks.npy", "spans.npy", "dense.faiss", "sentences.npy", "lexical",
+            ):
                 assert (index / name / required).exists(), required
             raise OSError(28, "No space left on device")
         return real_replace(src, dst, *args, **kwargs)
