@@ -180,5 +180,6 @@ def benchmark(folder: Path, cache: Path, encoder=None, split: str = DEFAULT_SPLI
 
 def rank_documents(retriever, question: str, vector, mode: str, documents: int = DOCUMENTS) -> list[str]:
     """Document ids ranked by their best chunk, at most `documents` of them."""
-    ranked = retriever.rank(question, vector, mode=mode)  # every (matching) chunk, best first
+    # candidates enough for `documents` documents of a few chunks each, best first
+    ranked = retriever.rank(question, vector, mode=mode, depth=3 * documents)
     return list(retriever.leading_documents(ranked, documents))

@@ -11,7 +11,7 @@ cannot; the words are the question's own, less those that name the documents.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from corpus.document import Document
@@ -39,11 +39,12 @@ class Statement:
 class Absence:
     """Which of a question's words each document holds nowhere, from the terms of every passage."""
 
-    def __init__(self, documents: Mapping[str, Document], terms: Mapping[str, frozenset[str]]):
-        """`terms`: per document, every term any of its passages holds."""
+    def __init__(self, documents: Mapping[str, Document], terms: Mapping[str, frozenset[str]], library: Collection[str]):
+        """`terms`: per document, every term any of its passages holds; `library`: every term any
+        passage of any document holds."""
         self.documents = documents
         self.terms = terms
-        self.library = frozenset().union(*terms.values())
+        self.library = library
 
     def point(self, question: str) -> list[tuple[str, str]]:
         """The question's words for its point, as (word, term): its key terms less the words of the

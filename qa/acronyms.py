@@ -10,8 +10,9 @@ broken across lines is not found.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from corpus.document import Document
 
@@ -27,6 +28,7 @@ _ASKS = [
 ]
 _TOKEN = re.compile(r"[^\W_]+")  # words, hyphenated ones as their parts ("High-Level": High, Level)
 # Words a long form does not start with ("Actions for Democracy *and* Local Governance (ADLG)").
+ACRONYMS = 1024  # acronyms whose definitions are kept
 _LINKING = frozenset("a an and as at de del des du et for in la le of on the to &".split())
 
 
@@ -112,17 +114,29 @@ def asked_acronym(question: str) -> tuple[str, bool] | None:
 
 
 class Glossary:
-    """The acronyms some documents define, each with the documents and places that define it."""
+    """The acronyms some documents define, each with the documents and places that define it.
 
-    def __init__(self, documents: Iterable[Document]):
-        self._defined: dict[str, list[tuple[str, Definition]]] = {}
-        for doc in documents:
-            for definition in definitions(doc.text):
-                self._defined.setdefault(definition.acronym.lower(), []).append((doc.doc_id, definition))
+    An acronym's definitions are looked for, when first asked for, in the documents whose passages
+    hold it (`holding`), not in every document at start-up.
+    """
+
+    def __init__(self, documents: Mapping[str, Document], holding: Callable[[str], Iterable[str]]):
+        """`holding(word)`: the ids of the documents whose passages hold `word`, in document order."""
+        self._documents = documents
+        self._holding = holding
+        self._defined = lru_cache(maxsize=ACRONYMS)(self._read)
+
+    def _read(self, acronym: str) -> tuple[tuple[str, Definition], ...]:
+        return tuple(
+            (doc_id, definition)
+            for doc_id in self._holding(acronym)
+            for definition in definitions(self._documents[doc_id].text)
+            if definition.acronym.lower() == acronym
+        )
 
     def lookup(self, acronym: str) -> list[tuple[str, Definition]]:
         """Where `acronym` is defined, as (document id, definition), in document order."""
-        return self._defined.get(acronym.lower(), [])
+        return list(self._defined(acronym.lower()))
 
     def defines(self, acronym: str, doc_id: str, start: int, end: int) -> bool:
         """Whether the span `start:end` of document `doc_id` holds the start of a definition of `acronym`."""

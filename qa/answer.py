@@ -7,8 +7,8 @@ and nothing is cited.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+import re
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from qa.acronyms import Glossary, asked_acronym
 from qa.candidate import Candidate, penalty
 from qa.composer import Extract, compose
 from qa.kinds import has_count, kind_match
+from qa.lexicon import DOCUMENT_CACHE, DocumentTerms, Idf, SentenceTerms, documents_holding
 from qa.lists import introduces, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
 from qa.mentions import mentioning
@@ -52,26 +53,28 @@ class ExtractiveAnswerer:
             raise ValueError("the index has no sentence embeddings; rebuild it with sentences")
         self.index = index
         self.units = Units(index)
-        df: Counter[str] = Counter()
-        doc_terms: dict[str, set[str]] = {}
-        for chunk, terms in zip(index.chunks, tokenize([c.text for c in index.chunks])):
-            df.update(set(terms))
-            doc_terms.setdefault(chunk.doc_id, set()).update(terms)
-        self.absence = Absence(index.documents, {d: frozenset(t) for d, t in doc_terms.items()})
-        n = max(1, len(index.chunks))
-        self.idf = {t: math.log(1 + n / d) for t, d in df.items()}
-        self.unseen_idf = math.log(1 + n / 0.5)
-        self._headings = {d.doc_id: {sec.start for sec in d.sections} for d in index.documents.values()}
-        spans = [(doc_id, s, e) for doc_id, doc_spans in index.sentences.items() for s, e in doc_spans]
-        texts = [index.documents[doc_id].text[s:e] for doc_id, s, e in spans]
-        self._terms = [frozenset(t) for t in tokenize(texts)]  # by sentence vector row
-        self._row_document = [doc_id for doc_id, _, _ in spans]
-        self.summarizer = Summarizer(index.sentence_vectors, self._row_document, texts, REDUNDANT)
-        self.glossary = glossary or Glossary(index.documents.values())
-        self.vocabulary = NameVocabulary(index.documents.values(), df)
-        self._identifiers = frozenset(  # "UNEA-4", "G20": the numbered names the documents hold
-            i for d in index.documents.values() for i in identifiers(f"{d.title}\n{d.author}\n{d.text}")
+        self.idf = Idf(index)
+        self.unseen_idf = self.idf.unseen
+        self._terms = SentenceTerms(index)  # by sentence vector row
+        self.absence = Absence(index.documents, DocumentTerms(index), index.lexical.vocabulary)
+        self.summarizer = Summarizer(
+            index.sentence_vectors, lambda doc_id: [(row, self._terms.text(row)) for row in self._terms.rows(doc_id)], REDUNDANT
         )
+        self.glossary = glossary or Glossary(index.documents, partial(documents_holding, index))
+        self.vocabulary = NameVocabulary(index.documents.values(), index.lexical.vocabulary)
+        self._headings = lru_cache(maxsize=DOCUMENT_CACHE)(self._read_headings)
+        self._holds_identifier = lru_cache(maxsize=DOCUMENT_CACHE)(self._known_identifier)
+
+    def _read_headings(self, doc_id: str) -> frozenset[int]:
+        """Where the document's headings start (a heading is no answer)."""
+        return frozenset(sec.start for sec in self.index.documents[doc_id].sections)
+
+    def _known_identifier(self, identifier: str) -> bool:
+        """Whether a passage holds the numbered name `identifier` ("unea6", as `identifiers` writes
+        it), looked for in the passages holding it as one word ("G20") or its letters ("UNEA-6")."""
+        whole, letters = tokenize([identifier, re.sub(r"\d+", " ", identifier)])
+        rows = sorted(set().union(*(map(int, self.index.lexical.rows_with(t)) for t in dict.fromkeys(whole + letters))))
+        return any(identifier in identifiers(f"{c.title}\n{c.text}") for c in map(self.index.chunks.__getitem__, rows))
 
     def candidates(self, question: Question, query: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """Score every sentence of the retrieved passages, best first."""
@@ -88,7 +91,7 @@ class ExtractiveAnswerer:
                 if (hit.chunk.doc_id, start) in seen or len(text.split()) < 3:
                     continue
                 seen.add((hit.chunk.doc_id, start))
-                if start in self._headings.get(hit.chunk.doc_id, ()):
+                if start in self._headings(hit.chunk.doc_id):
                     continue
                 cosine = float(self.index.sentence_vectors[row] @ query)
                 terms = self._terms[row]
@@ -123,7 +126,7 @@ class ExtractiveAnswerer:
             confidence < ABSTAIN_BELOW
             or not self._mentions_focus(question, best)
             or not self._holds_kind(question, best)
-            or not set(question.identifiers) <= self._identifiers  # "What did UNEA-6 decide?": no document says
+            or not all(map(self._holds_identifier, question.identifiers))  # "What did UNEA-6 decide?": no document says
             or self.vocabulary.unknown(question.text)  # "What did the Zorblax Mining Accord cap?": nor here
         ):
             return Extract(NO_ANSWER, (), confidence, True)
@@ -280,7 +283,7 @@ class ExtractiveAnswerer:
         names = set(question.names)
         if not names or names & self._terms[row]:
             return True
-        return row > 0 and self._row_document[row - 1] == self._row_document[row] and bool(names & self._terms[row - 1])
+        return row > 0 and self._terms.document(row - 1) == self._terms.document(row) and bool(names & self._terms[row - 1])
 
     def _dated(self, question: Question, best: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """For a "when" question whose chosen sentences hold no date: the best sentence that holds one

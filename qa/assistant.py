@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from index.embedder import Embedder, TextEncoder
+from index.embedder import TextEncoder, default_encoder
 from index.manifest import IndexConfig
 from index.store import IndexData, load_index
 from qa.answer import ExtractiveAnswerer
@@ -30,7 +30,7 @@ class Assistant:
         """Load the index (checking its manifest) and the model, warmed up for the first question."""
         from qa.llm import LLMConfig, LLMAnswerer
 
-        encoder = encoder or Embedder()
+        encoder = encoder or default_encoder()  # QA_ENCODER picks torch or onnx-int8
         index = load_index(index_dir, IndexConfig(model=encoder.info))
         warm_up = getattr(encoder, "warm_up", None)  # the real model; test fakes need none
         if warm_up is not None:

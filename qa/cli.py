@@ -133,10 +133,10 @@ def _positive(value: str) -> int:
 
 def cmd_build(args) -> int:
     from index.build import build_index
-    from index.embedder import Embedder
+    from index.embedder import default_encoder
     from index.manifest import IndexConfig
 
-    encoder = Embedder()
+    encoder = default_encoder()  # QA_ENCODER picks torch or onnx-int8
     report = build_index(args.corpus, args.index, encoder, IndexConfig(model=encoder.info), force=args.force,
                          progress=not args.json and sys.stderr.isatty())
     for skipped in report.skipped:

@@ -1,9 +1,11 @@
 """Retrieval: dense (FAISS), lexical (BM25) and hybrid over chunks.
 
-Dense similarity of a chunk blends the question's cosine with the whole chunk (exact
-inner-product search in the FAISS index) and with its best-matching sentence (sentence
+Only candidates are scored: the chunks nearest the question by FAISS search, the best by BM25
+and those of the documents the question names (`CANDIDATES` from each search), so a question's
+work does not grow with the library beyond those searches. Dense similarity of a candidate
+blends the question's cosine with the whole chunk and with its best-matching sentence (sentence
 embeddings stored at build time), so one precise sentence can lift its passage.
-Hybrid fuses the two rankings by a convex combination of min-max normalised scores,
+Hybrid fuses the two rankings by a convex combination of scores min-max normalised over the candidates,
 plus a small prior for the documents the question names by author, type, title or file name ("the
 letter", "the Alliance", "the USEITI factsheet"; `qa/naming.py`): a question that names none, as
 no SciFact claim does, gets no prior. The fusion and its weights were chosen by measurement
@@ -21,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -28,6 +31,7 @@ from corpus.chunking import Chunk
 from index.lexical import tokenize
 from index.store import IndexData
 from qa.acronyms import Glossary, asked_acronym
+from qa.lexicon import documents_holding
 from qa.naming import DocumentNames
 from qa.candidate import is_full_sentence
 from qa.publication import date_span, dated_subject
@@ -41,6 +45,8 @@ TOPIC_SHARE = 0.2  # a word in more of the passages than this is a topic word an
 DENSE_SLOT = 4  # in hybrid mode the passage closest in meaning ranks no lower than this place (0-based: fifth)
 PROSE_SHARE = 0.6  # a passage a summary may draw on has at least this share of its text in full sentences
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
+CANDIDATES = 100  # chunks each search (dense, BM25) puts forward for scoring
+KNOWN_LISTED = 10  # document ids an unknown-document error lists
 
 
 class UnknownDocument(ValueError):
@@ -49,69 +55,79 @@ class UnknownDocument(ValueError):
 
 @dataclass(frozen=True)
 class Ranked:
-    rows: np.ndarray  # chunk rows, best first
-    scores: np.ndarray  # score per ranked row
-    dense: np.ndarray  # dense similarity of every chunk (all rows)
-    lexical: np.ndarray  # BM25 score of every chunk (all rows)
+    rows: np.ndarray  # candidate chunk rows, best first
+    scores: np.ndarray  # fused score of each ranked row
+    dense: np.ndarray  # dense similarity of each ranked row
+    lexical: np.ndarray  # BM25 score of each ranked row
     named: tuple[str, ...] = ()  # documents the question names (`Retriever.named_documents`)
+
+    def position(self) -> dict[int, int]:
+        """The place of each ranked chunk row."""
+        return {int(r): i for i, r in enumerate(self.rows)}
 
 
 class Retriever:
     def __init__(self, index: IndexData):
         self.index = index
-        chunks = index.chunks
-        self.vectors = index.chunk_vectors()
+        self.vectors = index.chunk_vectors()  # memory-mapped: rows are read as candidates need them
         self._rows_of = index.rows_by_document
-        position = {doc_id: i for i, doc_id in enumerate(index.documents)}
-        self._doc_of_row = np.array([position[c.doc_id] for c in chunks], dtype=np.int64)
-        self._sentence_rows, self._sentence_owner = self._sentence_map()
+        self._doc_of_row = index.chunk_documents()  # the position of each chunk row's document
         # Names of documents (author, type, title, id): an inverted index, looked up per question.
         self.names = DocumentNames(index.documents.values(), self._topic_words)
-        self.glossary = Glossary(index.documents.values())
+        self.glossary = Glossary(index.documents, partial(documents_holding, index))
 
     def _topic_words(self, terms: set[str]) -> set[str]:
         """Those of `terms` found in more than `TOPIC_SHARE` of the passages ("green", "mining"): they name no document."""
         limit = TOPIC_SHARE * max(1, len(self.index.chunks))
-        return {t for t in terms if np.count_nonzero(self.index.lexical.term_scores([t])) > limit}
-
-    def _sentence_map(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.index.sentence_vectors is None:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        rows, owner = [], []
-        for i, chunk in enumerate(self.index.chunks):
-            for row, _ in self.index.chunk_sentences(chunk, context=True):
-                rows.append(row)
-                owner.append(i)
-        return np.array(rows, dtype=np.int64), np.array(owner, dtype=np.int64)
+        return {t for t in terms if self.index.lexical.document_frequency(t) > limit}
 
     def allowed_rows(self, doc_ids: tuple[str, ...]) -> np.ndarray | None:
         if not doc_ids:
             return None
         unknown = [d for d in doc_ids if d not in self._rows_of]
         if unknown:
-            raise UnknownDocument(f"unknown document id {unknown[0]!r}; known ids: {', '.join(sorted(self._rows_of))}")
+            known = sorted(self._rows_of)
+            listed = ", ".join(known[:KNOWN_LISTED]) + (f" … ({len(known)} in all)" if len(known) > KNOWN_LISTED else "")
+            raise UnknownDocument(f"unknown document id {unknown[0]!r}; known ids: {listed}")
         return np.concatenate([self._rows_of[d] for d in doc_ids])
 
-    def dense_scores(self, query: np.ndarray) -> np.ndarray:
-        """Cosine of every chunk (FAISS exact search), blended with its best sentence."""
-        dense = self.index.dense
-        scores = np.zeros(dense.ntotal, dtype=np.float32)
-        if dense.ntotal:
-            sims, rows = dense.search(query.reshape(1, -1).astype(np.float32), dense.ntotal)
-            scores[rows[0]] = sims[0]
-        if len(self._sentence_rows):
-            best = np.full(len(scores), -1.0, dtype=np.float32)
-            np.maximum.at(best, self._sentence_owner, self.index.sentence_vectors[self._sentence_rows] @ query)
+    def dense_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of each chunk of `rows`, blended with its best sentence's (sentences of those chunks only)."""
+        scores = self.vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
+        if self.index.sentence_vectors is None or not len(rows):
+            return scores.astype(np.float32)
+        sentence_rows, owner = [], []
+        for i, row in enumerate(rows):
+            for sentence, _ in self.index.chunk_sentences(self.index.chunks[int(row)], context=True):
+                sentence_rows.append(sentence)
+                owner.append(i)
+        if sentence_rows:
+            best = np.full(len(rows), -1.0, dtype=np.float32)
+            np.maximum.at(best, np.array(owner), self.index.sentence_vectors[np.array(sentence_rows)] @ query)
             has = best > -1.0
             scores[has] = (1 - SENTENCE_BLEND) * scores[has] + SENTENCE_BLEND * best[has]
-        return scores
+        return scores.astype(np.float32)
 
-    def _document_match(self, question: str) -> np.ndarray:
-        """Per document, how well the question names its author, type or title, in [0, 1]."""
-        match = np.zeros(len(self.index.documents), dtype=np.float32)
-        for doc, share in self.names.match(question, _COLLECTIVE).items():
-            match[doc] = share
-        return match
+    def candidate_rows(self, query: np.ndarray, lexical: np.ndarray, named: tuple[str, ...], depth: int, mode: str) -> np.ndarray:
+        """The chunks worth scoring: the `depth` nearest by chunk vector (FAISS), the `depth` best by
+        BM25 and the chunks of the documents the question names, in row order. Only these are
+        scored further, so a question's work does not grow with the library beyond the searches."""
+        parts = []
+        if mode != "lexical" and self.index.dense.ntotal:
+            _, nearest = self.index.dense.search(query.reshape(1, -1).astype(np.float32), min(depth, self.index.dense.ntotal))
+            parts.append(nearest[0][nearest[0] >= 0])
+        if mode != "dense":
+            matching = np.flatnonzero(lexical)
+            if len(matching) > depth:
+                matching = matching[np.argpartition(-lexical[matching], depth - 1)[:depth]]
+            parts.append(matching)
+        if mode != "lexical":
+            parts += [self._rows_of[d] for d in named if d in self._rows_of]
+        return np.unique(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    def _document_match(self, question: str) -> dict[int, float]:
+        """Per document (by position) the question names by author, type or title, how well, in (0, 1]."""
+        return self.names.match(question, _COLLECTIVE)
 
     def named_documents(self, question: str) -> tuple[str, ...]:
         """Documents the question names clearly (e.g. "the HRC statement and the civil society letter")."""
@@ -141,31 +157,36 @@ class Retriever:
         authors = set().union(*(author for author, _ in naming.values()))
         return tuple(t for t in terms if t not in authors) or terms
 
-    def rank(self, question: str, query: np.ndarray, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> Ranked:
-        """Rank the chunks (of `doc_ids`, when given) for a question whose embedding is `query`."""
+    def rank(
+        self, question: str, query: np.ndarray, mode: str = "hybrid", doc_ids: tuple[str, ...] = (), depth: int = CANDIDATES
+    ) -> Ranked:
+        """Rank the candidate chunks (every chunk of `doc_ids`, when given) for a question whose
+        embedding is `query`; `depth`: how many each search contributes (`candidate_rows`)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         allowed = self.allowed_rows(doc_ids)
-        rows = np.arange(len(self.index.chunks)) if allowed is None else allowed
-        match = self._document_match(question)
         naming = self._naming_words(question)
         named = tuple(naming)
-        dense = self.dense_scores(query) if mode != "lexical" else np.zeros(len(self.index.chunks), np.float32)
-        lexical = self.index.lexical.term_scores(self._lexical_terms(question, naming)) if mode != "dense" else np.zeros(len(dense), np.float32)
+        lexical_all = self.index.lexical.term_scores(self._lexical_terms(question, naming)) if mode != "dense" else None
+        if allowed is not None:
+            rows = np.unique(allowed)
+        else:
+            rows = self.candidate_rows(query, lexical_all, named, depth, mode)
+        dense = self.dense_scores(query, rows) if mode != "lexical" else np.zeros(len(rows), np.float32)
+        lexical = lexical_all[rows] if lexical_all is not None else np.zeros(len(rows), np.float32)
         if mode == "dense":
             scores = dense
         elif mode == "lexical":
+            keep = lexical > 0
+            rows, dense, lexical = rows[keep], dense[keep], lexical[keep]
             scores = lexical
-            rows = rows[lexical[rows] > 0]
         else:
-            scores = (
-                DENSE_WEIGHT * _minmax(dense, rows)
-                + (1 - DENSE_WEIGHT) * _minmax(lexical, rows)
-                + DOC_PRIOR * match[self._doc_of_row]
-            )
-            scores = _lift_densest(scores, dense, rows)
-        order = rows[np.lexsort((-dense[rows], -scores[rows]))]
-        return Ranked(order, scores[order], dense, lexical, named)
+            match = self._document_match(question)
+            prior = np.array([match.get(int(d), 0.0) for d in self._doc_of_row[rows]], dtype=np.float32)
+            scores = DENSE_WEIGHT * _minmax(dense) + (1 - DENSE_WEIGHT) * _minmax(lexical, 0.0) + DOC_PRIOR * prior
+            scores = _lift_densest(scores, dense)
+        order = np.lexsort((-dense, -scores))
+        return Ranked(rows[order], scores[order], dense[order], lexical[order], named)
 
     def search(self, question: str, query: np.ndarray, k: int = 5, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> list[Hit]:
         """The top `k` chunks, without overlapping or near-duplicate passages."""
@@ -194,10 +215,11 @@ class Retriever:
         dated = self._dated_at(question) if not doc_ids else None
         if dated:  # "When was the HRC statement issued?": the passage with its date line
             rows = self._with_passage(ranked, rows, k, lambda c: c.doc_id == dated[0] and c.start <= dated[1] < c.end)
-        position = {int(r): i for i, r in enumerate(ranked.rows)}
+        position = ranked.position()
         rows.sort(key=position.__getitem__)
         return [
-            Hit(self.index.chunks[r], float(ranked.scores[position[r]]), rank, float(ranked.dense[r]), float(ranked.lexical[r]))
+            Hit(self.index.chunks[r], float(ranked.scores[position[r]]), rank, float(ranked.dense[position[r]]),
+                float(ranked.lexical[position[r]]))
             for rank, r in enumerate(rows, start=1)
         ]
 
@@ -296,14 +318,14 @@ _ASKS_IDENTITY = re.compile(
     rf"(?:\s+(?:(?:of|for|and|on|the|de|&)\s+)*{_NAME_WORD})*\s*[?.!]*\s*$",
     re.I,
 )
-def _lift_densest(scores: np.ndarray, dense: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _lift_densest(scores: np.ndarray, dense: np.ndarray) -> np.ndarray:
     """`scores` with the densest row's raised to the score of place `DENSE_SLOT` when lower, so that
     it ranks there (ties go to the denser row): a paraphrased question shares few words with its
     answer, and BM25 can outvote the best meaning match."""
-    if len(rows) <= DENSE_SLOT:
+    if len(scores) <= DENSE_SLOT:
         return scores
-    floor = float(np.partition(scores[rows], -(DENSE_SLOT + 1))[-(DENSE_SLOT + 1)])
-    densest = int(rows[int(np.argmax(dense[rows]))])
+    floor = float(np.partition(scores, -(DENSE_SLOT + 1))[-(DENSE_SLOT + 1)])
+    densest = int(np.argmax(dense))
     if scores[densest] >= floor:
         return scores
     lifted = scores.copy()
@@ -311,12 +333,10 @@ def _lift_densest(scores: np.ndarray, dense: np.ndarray, rows: np.ndarray) -> np
     return lifted
 
 
-def _minmax(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Scores scaled to [0, 1] over the candidate rows (all zeros when they are all equal)."""
-    out = np.zeros_like(scores, dtype=np.float32)
-    if len(rows) == 0:
-        return out
-    low, high = float(scores[rows].min()), float(scores[rows].max())
-    if high > low:
-        out[rows] = (scores[rows] - low) / (high - low)
-    return out
+def _minmax(scores: np.ndarray, low: float | None = None) -> np.ndarray:
+    """Scores scaled to [0, 1] from `low` (default: their least) to their greatest (all zeros when
+    they are all equal)."""
+    if len(scores) == 0:
+        return np.zeros(0, np.float32)
+    low, high = float(scores.min()) if low is None else low, float(scores.max())
+    return ((scores - low) / (high - low)).astype(np.float32) if high > low else np.zeros(len(scores), np.float32)

@@ -11,6 +11,8 @@ on"), best first. Other documents are summarised.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from qa.candidate import Candidate, is_full_sentence, penalty
 from qa.question import CONCLUSIONS, RECOMMENDATIONS, is_summary_section
 
 SUMMARY_SENTENCES = 3
+CENTRES = 256  # documents whose centre is kept
 # Headings of the sections where a document states its conclusions or its recommendations, the
 # more telling first.
 GIST_HEADINGS = {
@@ -32,23 +35,27 @@ _ADVICE = re.compile(r"\b(?:recommend\w*|urges?|urged|calls?\s+(?:on|for|upon)|c
 class Summarizer:
     """Picks a document's summary sentences among the candidates retrieved for it."""
 
-    def __init__(self, vectors: np.ndarray, documents: list[str], texts: list[str], redundant: float):
-        """`documents` and `texts`: the document and text of each sentence vector row."""
+    def __init__(self, vectors: np.ndarray, sentences: Callable[[str], list[tuple[int, str]]], redundant: float):
+        """`sentences(doc_id)`: the vector row and text of each sentence of a document."""
         self.vectors = vectors
         self.redundant = redundant
-        rows: dict[str, tuple[list[int], list[int]]] = {}
-        for row, (doc_id, text) in enumerate(zip(documents, texts)):
-            rows.setdefault(doc_id, ([], []))[0 if is_full_sentence(text) else 1].append(row)
-        self._centres = {}
-        for doc_id, (full, other) in rows.items():  # the mean of its prose (of all, when it has none)
-            centre = vectors[full or other].mean(axis=0)
-            self._centres[doc_id] = centre / (np.linalg.norm(centre) or 1.0)
+        self._sentences = sentences
+        self._centre = lru_cache(maxsize=CENTRES)(self._read_centre)
+
+    def _read_centre(self, doc_id: str) -> np.ndarray | None:
+        """The mean of the document's prose sentences (of all of them, when it has none), normalised."""
+        rows = self._sentences(doc_id)
+        if not rows:
+            return None
+        full = [row for row, text in rows if is_full_sentence(text)]
+        centre = self.vectors[full or [row for row, _ in rows]].mean(axis=0)
+        return centre / (np.linalg.norm(centre) or 1.0)
 
     def summary(self, doc_id: str, ranked: list[Candidate]) -> list[Candidate]:
         """The first `SUMMARY_SENTENCES` sentences of the document's own summary ("Abstract") when it
         was retrieved; otherwise as many of its retrieved sentences closest to the mean of its prose
         sentences, less the usual penalties, none repeating another; in document order."""
-        centre = self._centres.get(doc_id)
+        centre = self._centre(doc_id)
         own = [c for c in ranked if c.hit.chunk.doc_id == doc_id and is_full_sentence(c.text)]
         if centre is None or not own:
             return []

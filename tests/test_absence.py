@@ -14,16 +14,17 @@ DOCS = {
     "standard": Document("standard", "IRMA Standard", "Industrial mines report water use.", "standard.txt"),
 }
 TERMS = {"code": frozenset({"artisan", "miner", "mercuri"}), "standard": frozenset({"industri", "mine", "report", "water"})}
+LIBRARY = frozenset().union(*TERMS.values())
 IDF = {"mercuri": 3.0, "water": 2.0, "china": 4.0}
 
 
 def test_the_point_leaves_out_the_phrases_naming_documents():
-    absence = Absence(DOCS, TERMS)
+    absence = Absence(DOCS, TERMS, LIBRARY)
     assert absence.point("What do the CRAFT code and the IRMA standard say about mercury?") == [("mercury", "mercuri")]
 
 
 def test_a_document_holding_no_word_of_the_point_gets_a_statement():
-    absence = Absence(DOCS, TERMS)
+    absence = Absence(DOCS, TERMS, LIBRARY)
     point = absence.point("What do the CRAFT code and the IRMA standard say about mercury?")
     assert absence.statement("code", point, IDF) is None
     statement = absence.statement("standard", point, IDF)
@@ -31,20 +32,20 @@ def test_a_document_holding_no_word_of_the_point_gets_a_statement():
 
 
 def test_the_statement_lists_the_rarest_words_in_the_question_order():
-    absence = Absence(DOCS, TERMS)
+    absence = Absence(DOCS, TERMS, LIBRARY)
     point = [("China", "china"), ("cobalt", "cobalt"), ("tariffs", "tariff"), ("mercury", "mercuri")]
     statement = absence.statement("standard", point, {"china": 4.0, "cobalt": 3.0, "tariff": 1.0, "mercuri": 2.0})
     assert statement.text == "No passage of “IRMA Standard” uses the words “China”, “cobalt” or “mercury”."
 
 
 def test_the_library_statement_needs_every_document_to_lack_the_words():
-    absence = Absence(DOCS, TERMS)
+    absence = Absence(DOCS, TERMS, LIBRARY)
     assert absence.nowhere([("water", "water")], IDF) is None
     assert absence.nowhere([("uranium", "uranium")], IDF).text == "No passage of any indexed document uses the word “uranium”."
 
 
 def test_an_empty_point_makes_no_statement():
-    absence = Absence(DOCS, TERMS)
+    absence = Absence(DOCS, TERMS, LIBRARY)
     assert absence.statement("standard", [], IDF) is None and absence.nowhere([], IDF) is None
 
 

@@ -68,7 +68,7 @@ def test_glossary_lists_every_place_an_acronym_is_defined_whatever_its_case():
         Document("a", "A", "The Issue Management Group (IMG) meets. Later the Issue Management Group (IMG) met.", "a.txt"),
         Document("b", "B", "No definitions here (none).", "b.txt"),
     ]
-    glossary = Glossary(docs)
+    glossary = Glossary({d.doc_id: d for d in docs}, lambda word: [d.doc_id for d in docs if word in d.text.lower()])
     places = glossary.lookup("img")
     assert [doc_id for doc_id, _ in places] == ["a", "a"]
     assert places[0][1].start < places[1][1].start

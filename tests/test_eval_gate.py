@@ -18,14 +18,17 @@ pytestmark = pytest.mark.model
 # Seed corpus, eval/gold.jsonl: 50 dev questions (43 answerable), 48 test (41 answerable).
 SEED_GATES = [
     "dev.hit@5=0.92", "test.hit@5=0.97",  # hybrid; measured dev 0.930, test 1.000 (all 0.964)
-    "dev.hit@1=0.66", "test.hit@1=0.74",  # measured 0.674, 0.756 (all 0.714)
-    "dev.ndcg@10=0.79", "test.ndcg@10=0.86",  # measured 0.808, 0.875 (all 0.841)
+    "dev.hit@1=0.64", "test.hit@1=0.74",  # measured 0.651, 0.756 (0.674 on dev before only candidates were
+    # scored and normalised: g018's passage fell from first to second, g006 and g043 rose on test)
+    "dev.ndcg@10=0.78", "test.ndcg@10=0.86",  # measured 0.798, 0.879 (0.808, 0.875 before candidates only)
     "dev.lexical.hit@5=0.82", "test.lexical.hit@5=0.91",  # measured 0.837, 0.927 (all 0.881)
     "dev.dense.hit@5=0.71", "test.dense.hit@5=0.84",  # measured 0.721, 0.854 (all 0.786)
     "dev.dense.ndcg@10=0.59", "test.dense.ndcg@10=0.73",  # measured 0.608, 0.744 (all 0.674)
-    "dev.fact_recall=0.80", "test.fact_recall=0.85",  # measured 0.818, 0.866 (0.841, 0.842 before quotes had to add terms)
-    "dev.fact_hit=0.77", "test.fact_hit=0.83",  # measured 0.791, 0.854: every fact of the question in the answer
-    "dev.citation_precision=0.63", "test.citation_precision=0.61",  # measured 0.649, 0.633 (0.577, 0.567 before)
+    # Answers, with min_gain refitted to 0.275 once the IDF came from the lexical index's postings
+    # (0.1 before): fewer further quotes, so fewer facts and more precise citations
+    "dev.fact_recall=0.75", "test.fact_recall=0.77",  # measured 0.771, 0.793 (0.818, 0.866 at min_gain 0.1)
+    "dev.fact_hit=0.72", "test.fact_hit=0.75",  # measured 0.744, 0.780 (0.791, 0.854): every fact in the answer
+    "dev.citation_precision=0.65", "test.citation_precision=0.65",  # measured 0.676, 0.679 (0.649, 0.633)
     "abstention_recall=1.0",  # both splits; measured 1.000: 7 of 7 unanswerable in each
     "abstention_precision=1.0",
     "false_abstention=0.02",  # a maximum, in both splits; measured 0.000
@@ -35,13 +38,15 @@ SEED_GATES = [
 # measured on a fresh index with the layout-aware PDF and the markdown-it/HTML readers; each gate
 # leaves about one question's worth of room, as the readers were still changing when it was set.
 MINING_POLICY_GATES = [
-    "dev.hit@5=0.90", "test.hit@5=0.96",  # hybrid; measured dev 0.938, test 1.000
+    "dev.hit@5=0.875", "test.hit@5=0.96",  # hybrid; measured dev 0.906, test 1.000 (dev 0.938 before only
+    # candidates were scored: m048's passage fell from fourth to sixth)
     "dev.hit@1=0.68", "test.hit@1=0.79",  # measured 0.719, 0.833
     "dev.ndcg@10=0.83", "test.ndcg@10=0.90",  # measured 0.851, 0.915
-    "dev.fact_recall=0.77", "test.fact_recall=0.85",  # measured 0.797, 0.883
-    "dev.fact_hit=0.71", "test.fact_hit=0.83",  # measured 0.750, 0.867
-    "dev.citation_precision=0.65", "test.citation_precision=0.71",  # measured 0.682, 0.744
-    "dev.citation_recall=0.78", "test.citation_recall=0.86",  # measured 0.806, 0.879
+    # Answers at min_gain 0.275 (see above; figures at 0.1 in brackets)
+    "dev.fact_recall=0.68", "test.fact_recall=0.75",  # measured 0.703, 0.783 (0.797, 0.883)
+    "dev.fact_hit=0.62", "test.fact_hit=0.73",  # measured 0.656, 0.767 (0.750, 0.867)
+    "dev.citation_precision=0.73", "test.citation_precision=0.81",  # measured 0.757, 0.849 (0.682, 0.744)
+    "dev.citation_recall=0.75", "test.citation_recall=0.82",  # measured 0.778, 0.849 (0.806, 0.879)
     "dev.abstention_recall=0.45", "test.abstention_recall=0.45",  # measured 0.500 (5 of 10), 0.500 (5 of 10; 0.200 before unknown names abstained)
     "abstention_precision=1.0",  # both splits; measured 1.000
     "false_abstention=0.02",  # a maximum, in both splits; measured 0.000

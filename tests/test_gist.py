@@ -52,7 +52,7 @@ def _document() -> tuple[Document, list[tuple[int, int]]]:
 
 
 def _summarizer() -> Summarizer:
-    return Summarizer(np.eye(2, dtype=np.float32), ["r", "r"], ["A.", "B."], 0.9)
+    return Summarizer(np.eye(2, dtype=np.float32), lambda doc_id: [(0, "A."), (1, "B.")] if doc_id == "r" else [], 0.9)
 
 
 def test_the_conclusions_are_the_opening_sentences_of_the_section_whose_heading_says_so():
