@@ -5,6 +5,8 @@ QA     := $(VENV)/bin/qa
 INDEX  ?= data/index
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
+# chunks of the scale benchmark's synthetic index (`make bench`; a few minutes the first time, then cached)
+BENCH_CHUNKS ?= 20000
 
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
@@ -31,6 +33,7 @@ test: install
 
 bench: index
 	$(PY) -m eval.bench_latency --index $(INDEX)
+	$(PY) -m eval.bench_scale --chunks $(BENCH_CHUNKS)
 
 clean:
 	rm -rf $(VENV) .cache data/index reports
