@@ -35,25 +35,14 @@ DEFAULT_CACHE = Path("data/bench-encoder")
 
 def read_passages(corpus_file: Path, limit: int) -> list[str]:
     """The first `limit` passages of a BEIR corpus.jsonl, title and text as one text."""
+    from eval.bench_scale import BenchError, read_abstracts
     from eval.gold import EvalError
 
-    passages: list[str] = []
-    with corpus_file.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if len(passages) >= limit:
-                break
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                title, text = " ".join(str(record.get("title", "")).split()), " ".join(str(record["text"]).split())
-            except (ValueError, KeyError, TypeError, AttributeError):
-                raise EvalError(f"{corpus_file}:{number}: not a JSON object with `title` and `text`") from None
-            if text:
-                passages.append(f"{title}\n{text}")
-    if not passages:
-        raise EvalError(f"{corpus_file} holds no passages")
-    return passages
+    try:
+        abstracts = read_abstracts(corpus_file)
+    except BenchError as exc:
+        raise EvalError(str(exc)) from None
+    return [f"{title}\n{text}" for title, text in abstracts[:limit]]
 
 
 def passage_rates(encoders: dict, texts: list[str], threads: int, rounds: int) -> tuple[dict, dict]:
