@@ -54,7 +54,6 @@ class ExtractiveAnswerer:
         self.index = index
         self.units = Units(index)
         self.idf = Idf(index)
-        self.unseen_idf = self.idf.unseen
         self._terms = SentenceTerms(index)  # by sentence vector row
         self.absence = Absence(index.documents, DocumentTerms(index), index.lexical.vocabulary)
         self.summarizer = Summarizer(
@@ -110,7 +109,7 @@ class ExtractiveAnswerer:
 
     def _term_weights(self, question: Question) -> dict[str, float]:
         """The IDF of each of the question's terms (a term no passage holds weighs most)."""
-        return {t: self.idf.get(t, self.unseen_idf) for t in question.terms}
+        return {t: self.idf.weight(t) for t in question.terms}
 
     def answer(
         self, question: Question, query: np.ndarray, hits: list[Hit], named_docs: tuple[str, ...] = ()
@@ -296,8 +295,8 @@ class ExtractiveAnswerer:
         """For "When was X launched, and when was it revised?": the best sentence for each later part."""
         added: list[Candidate] = []
         for part in question.parts[1:]:
-            terms = {t: CONTEXT_WEIGHT * self.idf.get(t, self.unseen_idf) for t in part.context}
-            terms.update({t: self.idf.get(t, self.unseen_idf) for t in part.terms})
+            terms = {t: CONTEXT_WEIGHT * self.idf.weight(t) for t in part.context}
+            terms.update({t: self.idf.weight(t) for t in part.terms})
             total = sum(terms.values())
             if not total:
                 continue

@@ -46,6 +46,10 @@ class Idf(Mapping[str, float]):
         """The weight of a term no passage holds (as if half a chunk held it)."""
         return math.log(1 + self._n / 0.5)
 
+    def weight(self, term: str) -> float:
+        """The IDF of `term`, or `unseen` when no passage holds it (such a term weighs most)."""
+        return self.get(term, self.unseen)
+
 
 class DocumentTerms(Mapping[str, frozenset[str]]):
     """Per document, every term any of its passages holds (tokenised when first asked for)."""
