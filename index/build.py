@@ -25,7 +25,7 @@ from index.manifest import DocumentEntry, IndexConfig, Manifest, check_compatibl
 from index.store import Fresh, IndexData, Kept, Span, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
 
 LOCK_FILE = ".build.lock"
-VERSIONED = ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "tiktoken", "numpy")
+VERSIONED = ("sentence-transformers", "torch", "onnxruntime", "onnx", "tokenizers", "faiss-cpu", "bm25s", "tiktoken", "numpy")
 
 
 @dataclass(frozen=True)

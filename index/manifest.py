@@ -8,11 +8,14 @@ from pathlib import Path
 
 from corpus.chunking import ChunkerSettings
 from corpus.loader import FileEntry, FileStamp
+from index.dense import DenseParams
 from index.embedder import ENCODER_ENV, ModelInfo
 from index.errors import IndexCorrupt, IndexMismatch
 from index.lexical import LEXICAL_SETTINGS
 
-FORMAT_VERSION = 3  # 2: documents carry their blocks; the manifest stamps each corpus file; 3: records in SQLite, read lazily
+# 2: documents carry their blocks; the manifest stamps each corpus file; 3: records in SQLite, read
+# lazily; 4: the documents' names indexed in the records, each chunk's sentence range in an array
+FORMAT_VERSION = 4
 MANIFEST_FILE = "manifest.json"
 
 
@@ -57,6 +60,7 @@ class Manifest:
     cleaner_version: int = 0  # corpus.loader.CLEANER_VERSION of the build
     files: dict[str, FileEntry] = field(default_factory=dict)  # per corpus file, what it was and gave
     artifacts: dict[str, int] = field(default_factory=dict)  # byte size of each file of the generation
+    dense: DenseParams = DenseParams("flat")  # the kind of dense index, its parameters and measured recall
 
     def to_json(self) -> dict:
         return {
@@ -70,6 +74,7 @@ class Manifest:
             "cleaner_version": self.cleaner_version,
             "files": {k: _file_to_json(v) for k, v in self.files.items()},
             "artifacts": self.artifacts,
+            "dense": self.dense.to_json(),
         }
 
     def write(self, folder: Path) -> None:
@@ -99,6 +104,7 @@ class Manifest:
                 cleaner_version=int(data.get("cleaner_version", 0)),
                 files={str(k): _file_from_json(v) for k, v in data.get("files", {}).items()},
                 artifacts={str(k): int(v) for k, v in data.get("artifacts", {}).items()},
+                dense=DenseParams.from_json(data.get("dense", {})),
             )
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"{path} is missing; rebuild with `qa index build --force`") from exc

@@ -3,7 +3,8 @@
 Every document and chunk has an integer key that stays with it from one generation to the
 next: an incremental build copies the previous file and, in one transaction, deletes the rows
 of removed and changed documents and inserts those of new and changed ones, so the rows of
-unchanged documents are never rewritten. A document's chunks have consecutive keys. Where a
+unchanged documents are never rewritten. A document's chunks have consecutive keys; its names
+(`index/names.py`) are rows keyed by its key. Where a
 document and its chunks sit in the index (its position, chunk rows and sentence rows) is not
 stored here but in the generation's layout (`index/views.py`), which every build writes anew.
 
@@ -24,9 +25,10 @@ from pathlib import Path
 from corpus.chunking import Chunk
 from corpus.document import Block, Document, Section
 from index.errors import IndexCorrupt
+from index.names import NameTable, create_tables, delete_names, insert_names, recount
 
 RECORDS_FILE = "records.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the documents' names (`index/names.py`)
 BATCH = 500  # keys per SELECT ... IN (...)
 
 _SCHEMA = """
@@ -70,7 +72,10 @@ def write_records(
         if previous is None:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
+            create_tables(db)
             db.execute("INSERT INTO store VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        dropped = list(dropped)
+        touched = delete_names(db, [key for key, _, _ in dropped])
         for key, first_chunk, count in dropped:
             db.execute("DELETE FROM chunks WHERE key >= ? AND key < ?", (first_chunk, first_chunk + count))
             db.execute("DELETE FROM documents WHERE key = ?", (key,))
@@ -86,6 +91,8 @@ def write_records(
                 [(next_chunk + i, *_chunk_row(c), next_doc) for i, c in enumerate(chunks)],
             )
             next_doc, next_chunk = next_doc + 1, next_chunk + len(chunks)
+        touched |= insert_names(db, ((p.key, doc) for p, (doc, _) in zip(placed, fresh)))
+        recount(db, None if previous is None else touched)
         db.execute("COMMIT")
     finally:
         db.close()
@@ -151,6 +158,10 @@ class Records:
                 return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise self._corrupt(exc) from exc
+
+    def names(self, keys) -> NameTable:
+        """The documents' names, by term; `keys`: every document's key, in document order."""
+        return NameTable(self._rows, keys)
 
     def document_keys(self) -> dict[str, int]:
         """Every document's key by its id (read from the id index alone)."""

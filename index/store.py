@@ -5,12 +5,16 @@ one-line `CURRENT` file with an atomic rename. A build killed at any moment leav
 `CURRENT` naming the last good generation. A generation holds:
 
     manifest.json    what it was built from and with, and every other file's size
-    records.sqlite   documents and chunks (`index/records.py`), read one row at a time
+    records.sqlite   documents, chunks and the documents' names (`index/records.py`,
+                     `index/names.py`), read one row or one term at a time
     layout.npy       per document: record key, first chunk key, chunk and sentence counts
     chunks.npy       chunk vectors, row-aligned with the chunks (float32)
     sentences.npy    sentence vectors, documents' sentences in order (float32)
     spans.npy        each sentence's (start, end) in its document's cleaned text
-    dense.faiss      exact inner-product FAISS index over the chunk vectors (mapped, faiss >= 1.9)
+    chunk_sentences.npy  per chunk, the [first, stop) of its document's sentences lying wholly
+                     inside it with its context (numbered from the document's first sentence)
+    dense.faiss      FAISS index over the chunk vectors, exact or above a size an inverted file
+                     (`index/dense.py`; with centroids.npy and lists.npy), memory-mapped
     tokens.npy       every chunk's BM25 terms, and token_counts.npy how many (`index/bm25.py`)
     lexical/         BM25 index (bm25s's numpy and JSON files)
 
@@ -35,6 +39,7 @@ import numpy as np
 from corpus.chunking import Chunk
 from corpus.document import Document
 from index.bm25 import ChunkTerms
+from index.dense import DENSE_FILE, Clusters, calibration_queries, write_dense
 from index.errors import IndexCorrupt, IndexError_, IndexMismatch, IndexNotFound
 from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_FILE, IndexConfig, Manifest, check_compatible
@@ -45,10 +50,9 @@ CURRENT = "CURRENT"
 CHUNK_VECTORS_FILE = "chunks.npy"
 SENTENCES_FILE = "sentences.npy"
 SPANS_FILE = "spans.npy"
-DENSE_FILE = "dense.faiss"
+CHUNK_SENTENCES_FILE = "chunk_sentences.npy"
 LEXICAL_DIR = "lexical"
 RECORDS_SINCE = 3  # the format version whose records moved from JSON Lines to SQLite
-DENSE_BATCH = 65536  # vectors added to FAISS at a time
 
 Span = tuple[int, int]
 
@@ -67,6 +71,8 @@ class IndexData:
         self.sentence_vectors: np.ndarray | None = arrays.get(SENTENCES_FILE)
         self._chunk_vectors: np.ndarray = arrays[CHUNK_VECTORS_FILE]
         self._spans: np.ndarray = arrays[SPANS_FILE]
+        self._chunk_sentences: np.ndarray = arrays[CHUNK_SENTENCES_FILE]
+        self.names = records.names(layout.keys)
         ids, position = layout.doc_ids, layout.position
         self.documents: Mapping[str, Document] = LazyMapping(ids, position, lambda ps: records.documents(layout.keys[list(ps)]))
         self.chunks: Sequence[Chunk] = LazySequence(layout.chunks, lambda rows: records.chunks(layout.chunk_keys[list(rows)]))
@@ -108,8 +114,33 @@ class IndexData:
                 rows.append((self.sentence_rows[chunk.doc_id] + k, (s, e)))
         return rows
 
+    def context_sentence_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For chunk `rows`, the vector rows of the sentences lying wholly inside each with its
+        context (`chunk_sentences(..., context=True)`), and the index into `rows` of each one's
+        chunk: read from arrays, no record loaded."""
+        rows = np.asarray(rows, dtype=np.int64)
+        ranges = np.asarray(self._chunk_sentences[rows]) + self.layout.first_sentence[self.layout.chunk_documents[rows]][:, None]
+        counts = ranges[:, 1] - ranges[:, 0]
+        owner = np.repeat(np.arange(len(rows)), counts)
+        starts = np.repeat(ranges[:, 0] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        return starts + np.arange(int(counts.sum())), owner
+
     def close(self) -> None:
         self.records.close()
+
+
+def sentence_ranges(chunks: Sequence[Chunk], spans: Sequence[Span]) -> np.ndarray:
+    """Per chunk, the [first, stop) of the `spans` (a document's sentences, in order) lying wholly
+    inside it with its context."""
+    starts = [s for s, _ in spans]
+    out = np.zeros((len(chunks), 2), dtype=np.int64)
+    for i, chunk in enumerate(chunks):
+        first = bisect_left(starts, chunk.context_start)
+        stop = first
+        while stop < len(spans) and spans[stop][0] < chunk.end and spans[stop][1] <= chunk.end:
+            stop += 1
+        out[i] = first, stop
+    return out
 
 
 def current_generation(index_dir: Path) -> Path:
@@ -157,21 +188,24 @@ def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
     records = Records(folder / RECORDS_FILE, hint)
     try:
         layout = Layout(list(manifest.documents), np.load(folder / LAYOUT_FILE, allow_pickle=False))
-        names = [CHUNK_VECTORS_FILE, SPANS_FILE] + ([SENTENCES_FILE] if manifest.config.sentences else [])
+        names = [CHUNK_VECTORS_FILE, SPANS_FILE, CHUNK_SENTENCES_FILE] + ([SENTENCES_FILE] if manifest.config.sentences else [])
         arrays = {name: np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False)) for name in names}
         dense = faiss.read_index(str(folder / DENSE_FILE), getattr(faiss, "IO_FLAG_MMAP_IFC", 0) | faiss.IO_FLAG_READ_ONLY)
+        if manifest.dense.kind == "ivf":
+            faiss.extract_index_ivf(dense).nprobe = manifest.dense.nprobe
         lexical = LexicalIndex.load(folder / LEXICAL_DIR, layout.chunks, mmap=True)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         records.close()
         raise IndexCorrupt(f"index at {folder} is damaged ({type(exc).__name__}: {exc}); {hint}") from exc
     keys = records.document_keys()
     dim = manifest.config.model.dim
-    types = {CHUNK_VECTORS_FILE: np.float32, SENTENCES_FILE: np.float32, SPANS_FILE: np.int64}
+    types = {CHUNK_VECTORS_FILE: np.float32, SENTENCES_FILE: np.float32, SPANS_FILE: np.int64, CHUNK_SENTENCES_FILE: np.int64}
     expected_counts = np.fromiter((e.chunks for e in manifest.documents.values()), np.int64, len(manifest.documents))
     consistent = (
         np.array_equal(layout.chunk_counts, expected_counts)
         and layout.chunks == manifest.counts.get("chunks") == dense.ntotal and arrays[CHUNK_VECTORS_FILE].shape == (layout.chunks, dim)
         and layout.sentences == manifest.counts.get("sentences") and arrays[SPANS_FILE].shape == (layout.sentences, 2)
+        and arrays[CHUNK_SENTENCES_FILE].shape == (layout.chunks, 2)
         and (SENTENCES_FILE not in arrays or arrays[SENTENCES_FILE].shape == (layout.sentences, dim))
         and len(keys) == len(layout.doc_ids) and [keys.get(d) for d in layout.doc_ids] == layout.keys.tolist()
         and all(array.dtype == types[name] for name, array in arrays.items())
@@ -207,7 +241,6 @@ def write_generation(
     """Write a complete generation beside the live one, its documents `entries` in order, and make
     it live atomically. The records of kept documents are copied from `previous` with its file,
     so only fresh documents' rows are written; `lexical` is the BM25 index of `chunk_terms`."""
-    import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -220,13 +253,16 @@ def write_generation(
     fresh = [e for e in entries if isinstance(e, Fresh)]
     placed = iter(write_records(folder / RECORDS_FILE, previous.folder / RECORDS_FILE if previous else None, dropped, [(e.doc, e.chunks) for e in fresh]))
 
-    table, chunk_parts, sentence_parts, span_parts = [], _Parts(), _Parts(), _Parts()
+    table, chunk_parts, sentence_parts, span_parts, range_parts = [], _Parts(), _Parts(), _Parts(), _Parts()
+    carried: list[np.ndarray] = []  # per new chunk row, its row in the previous generation (-1: new)
     for e in entries:
         if isinstance(e, Kept):
             p = e.position
             sentences = old.sentence_range(p) if config.sentences else (0, 0)
             table.append((old.keys[p], old.first_key[p], old.chunk_counts[p], sentences[1] - sentences[0]))
             chunk_parts.add_rows(previous.chunk_vectors(), int(old.first_chunk[p]), int(old.first_chunk[p + 1]))
+            range_parts.add_rows(previous._chunk_sentences, int(old.first_chunk[p]), int(old.first_chunk[p + 1]))
+            carried.append(np.arange(old.first_chunk[p], old.first_chunk[p + 1], dtype=np.int64))
             span_parts.add_rows(previous._spans, *sentences)
             if config.sentences:
                 sentence_parts.add_rows(previous.sentence_vectors, *sentences)
@@ -234,6 +270,8 @@ def write_generation(
             where = next(placed)
             table.append((where.key, where.first_chunk, len(e.chunks), len(e.sentences)))
             chunk_parts.add(e.chunk_vectors)
+            range_parts.add(sentence_ranges(e.chunks, e.sentences))
+            carried.append(np.full(len(e.chunks), -1, dtype=np.int64))
             span_parts.add(np.asarray(e.sentences, dtype=np.int64).reshape(-1, 2))
             if config.sentences:
                 sentence_parts.add(e.sentence_vectors)
@@ -241,18 +279,17 @@ def write_generation(
     dim = config.model.dim
     chunk_parts.save(folder / CHUNK_VECTORS_FILE, np.float32, dim)
     span_parts.save(folder / SPANS_FILE, np.int64, 2)
+    range_parts.save(folder / CHUNK_SENTENCES_FILE, np.int64, 2)
     if config.sentences:
         sentence_parts.save(folder / SENTENCES_FILE, np.float32, dim)
-    dense = faiss.IndexFlatIP(dim)
+    sentence_vectors = np.load(folder / SENTENCES_FILE, mmap_mode="r") if config.sentences else None
     vectors = np.load(folder / CHUNK_VECTORS_FILE, mmap_mode="r")
-    for start in range(0, len(vectors), DENSE_BATCH):
-        dense.add(np.ascontiguousarray(vectors[start:start + DENSE_BATCH]))
-    del vectors
-    faiss.write_index(dense, str(folder / DENSE_FILE))
-    del dense
+    clusters = Clusters.read(previous.folder, previous.manifest.dense) if previous is not None else None
+    dense = write_dense(folder, vectors, calibration_queries(sentence_vectors, vectors), clusters, np.concatenate(carried or [np.zeros(0, np.int64)]))
+    del vectors, sentence_vectors
     chunk_terms.save(folder)
     lexical.save(folder / LEXICAL_DIR)
-    replace(manifest, artifacts=_sizes(folder)).write(folder)
+    replace(manifest, artifacts=_sizes(folder), dense=dense).write(folder)
     _fsync_tree(folder)
     _swap_current(index_dir, folder.name)
     remove_stale_generations(index_dir)

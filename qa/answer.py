@@ -60,7 +60,7 @@ class ExtractiveAnswerer:
             index.sentence_vectors, lambda doc_id: [(row, self._terms.text(row)) for row in self._terms.rows(doc_id)], REDUNDANT
         )
         self.glossary = glossary or Glossary(index.documents, partial(documents_holding, index))
-        self.vocabulary = NameVocabulary(index.documents.values(), index.lexical.vocabulary)
+        self.vocabulary = NameVocabulary(index.lexical.vocabulary, index.names)
         self._headings = lru_cache(maxsize=DOCUMENT_CACHE)(self._read_headings)
         self._holds_identifier = lru_cache(maxsize=DOCUMENT_CACHE)(self._known_identifier)
 

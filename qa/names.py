@@ -12,11 +12,10 @@ the documents name instead.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection
 
-from corpus.document import Document
 from index.lexical import tokenize
+from index.names import NameTable, fold, held_terms
 
 MIN_STEM = 4  # a derived form must keep at least this many letters of the held word ...
 MAX_SUFFIX = 3  # ... and add at most this many ("Leone" -> "Leonean")
@@ -26,22 +25,14 @@ _NAME = re.compile(
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|[\"“(]\s*)$")
 
 
-def fold(term: str) -> str:
-    """A term without case and accents."""
-    return "".join(c for c in unicodedata.normalize("NFKD", term) if not unicodedata.combining(c)).casefold()
-
-
 class NameVocabulary:
     """The words the documents hold, to tell a name none of them mentions."""
 
-    def __init__(self, documents: Iterable[Document], terms: Iterable[str]):
-        """`terms`: the lexical terms of every passage (the index's vocabulary)."""
-        held = set(terms)
-        for doc in documents:
-            held |= set(tokenize([f"{doc.title} {doc.author} {doc.doc_type} {doc.doc_id.replace('-', ' ')}"])[0])
-        accented = [t for t in held if not t.isascii()]  # "frédéric" is not stemmed, "frederic" is: both forms
-        held |= set(tokenize([fold(" ".join(accented))])[0]) if accented else set()
-        self._held = frozenset(fold(t) for t in held)
+    def __init__(self, vocabulary: Collection[str], names: NameTable):
+        """`vocabulary`: the lexical terms of every passage (the index's vocabulary); `names`: the
+        documents' names (title, author, type, id)."""
+        self._vocabulary, self._names = vocabulary, names
+        self._accented = held_terms(t for t in vocabulary if not t.isascii())  # "frédéric" held as "frederic" too
 
     def unknown(self, question: str) -> tuple[str, ...]:
         """The names of `question` that hold a word no document has."""
@@ -58,6 +49,7 @@ class NameVocabulary:
 
     def _holds(self, term: str) -> bool:
         term = fold(term)
-        if term in self._held:
-            return True
-        return any(term[:k] in self._held for k in range(max(MIN_STEM, len(term) - MAX_SUFFIX), len(term)))
+        return any(self._held(term[:k]) for k in [len(term), *range(max(MIN_STEM, len(term) - MAX_SUFFIX), len(term))])
+
+    def _held(self, term: str) -> bool:
+        return term in self._vocabulary or term in self._accented or self._names.holds(term)

@@ -15,8 +15,9 @@ shares words with the titles of the papers it is about), so they name a document
 DRC Panama Papers article", "the Open Ownership post", "the IRMA standard"). A question without one
 names documents exactly as it did before titles counted.
 
-Everything is looked up in an inverted index (term -> documents) built once: the work per
-question grows with its words and the documents those words name, not with the collection.
+Everything is looked up in the index's table of names (`index/names.py`), one question term at
+a time: the work per question grows with its words and the documents those words name, not with
+the collection.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 
-from corpus.document import Document
 from index.lexical import tokenize
+from index.names import AUTHOR_WORD, POSTINGS_CACHE, TITLE_WORD, TYPE_HEAD, TYPE_WORD, NAME_RUN, NameTable, initials, word_set
 from qa.question import capitalised_terms
 
 NAMED_SHARE = 0.5  # a document counts as named when its match is at least this share of the best
@@ -60,18 +62,6 @@ _BREAK = (r"(?:to|in|at|by|with|from|into|about|than|as|is|are|was|were|be|been|
 _PHRASE = re.compile(
     rf"\b(?:the|this|that|these|those|its)\s+((?:(?!{_BREAK}\b)[\w'’.&-]+\s+){{0,{PHRASE_WORDS}}}?({_KIND_NOUN}))\b", re.I
 )
-_NAME_RUN = re.compile(r"[A-Z][\w-]*(?:\s+(?:of|for|and|the|on)?\s*[A-Z][\w-]*)+")
-
-
-def initials(text: str, least: int = 3) -> list[str]:
-    """Initials of the capitalised names in `text`: "UN Human Rights Council" -> "UNHRC", "HRC" (at
-    least `least` letters)."""
-    out = []
-    for run in _NAME_RUN.findall(text):
-        words = [w for w in run.split() if w[0].isupper()]
-        letters = [w if w.isupper() else w[0] for w in words]
-        out += ["".join(letters[i:]) for i in range(len(letters) - least + 1)]
-    return out
 
 
 def naming_phrases(question: str) -> list[tuple[str, str]]:
@@ -80,44 +70,35 @@ def naming_phrases(question: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in _PHRASE.finditer(question)]
 
 
-def _terms(text: str) -> set[str]:
-    return set(tokenize([text])[0])
-
-
 class DocumentNames:
     """The inverted index of the documents' names, and which of them a question names."""
 
-    def __init__(self, documents: Iterable[Document], is_topic: Callable[[set[str]], set[str]]):
-        """`is_topic(terms)`: those of `terms` that are topic words of the passages (they name no
-        document by author or type)."""
-        docs = list(documents)
-        self.ids = [d.doc_id for d in docs]
-        authors = [_terms(f"{d.author} {' '.join(initials(d.author))}") for d in docs]
-        types = [_terms(d.doc_type) for d in docs]
-        heads = [_terms(d.doc_type.split()[-1]) if d.doc_type.strip() else set() for d in docs]
-        # Title, its initials and the id's words, without numbers (years, versions: the date names those)
-        titles = [{t for t in _terms(f"{d.title} {' '.join(initials(d.title))} {d.doc_id.replace('-', ' ')}") if not t.isdigit()}
-                  for d in docs]
-        topic = is_topic(set().union(*authors, *types))
-        n = len(docs)
-        title_df: dict[str, int] = defaultdict(int)
-        for words in titles:
-            for t in words:
-                title_df[t] += 1
-        common = {t for t, df in title_df.items() if df > max(1.0, TITLE_SHARE * n)}  # one document's own word names it
-        fields: dict[str, dict[int, int]] = defaultdict(dict)  # term -> {document: field bits}
-        for i in range(n):
-            for bits, words in (
-                (PRIOR, (authors[i] - topic) | types[i]),
-                (AUTHOR, authors[i] - topic),
-                (KIND, (types[i] - topic) | heads[i]),
-                (TITLE, titles[i] - common),
-            ):
-                for t in words:
-                    fields[t][i] = fields[t].get(i, 0) | bits
-        self._postings = {t: tuple(docs_bits.items()) for t, docs_bits in fields.items()}
-        # Inverse document frequency over the documents whose names hold the term.
-        self._idf = {t: math.log(1 + n / len(p)) for t, p in self._postings.items()}
+    def __init__(self, table: NameTable, ids: Sequence[str], is_topic: Callable[[str], bool]):
+        """`table`: the documents' names; `ids`: the documents' ids in the table's order;
+        `is_topic(term)`: whether a term is a topic word of the passages (it names no document by
+        author or type)."""
+        self.table, self.ids, self._is_topic = table, ids, is_topic
+        self._postings = lru_cache(maxsize=POSTINGS_CACHE)(self._read)
+
+    def _read(self, term: str) -> tuple[tuple[tuple[int, int], ...], float]:
+        """The documents whose names hold `term`, with the fields (bits) it names them by, and its
+        inverse document frequency over those documents."""
+        table, n = self.table, self.table.documents
+        bits: dict[int, int] = defaultdict(int)
+
+        def mark(field: int, value: int) -> None:
+            if value and table.count(term, field):
+                for doc in table.postings(term, field).tolist():
+                    bits[doc] |= value
+
+        topic = (table.count(term, AUTHOR_WORD) or table.count(term, TYPE_WORD)) and self._is_topic(term)
+        mark(AUTHOR_WORD, 0 if topic else PRIOR | AUTHOR)
+        mark(TYPE_WORD, PRIOR if topic else PRIOR | KIND)
+        mark(TYPE_HEAD, KIND)
+        common = table.count(term, TITLE_WORD) > max(1.0, TITLE_SHARE * n)  # one document's own word names it
+        mark(TITLE_WORD, 0 if common else TITLE)
+        postings = tuple(sorted(bits.items()))
+        return postings, (math.log(1 + n / len(postings)) if postings else 0.0)
 
     def _weights(self, question: str, collective: re.Pattern, naming: bool) -> dict[int, dict[str, int]]:
         """Per document matched, the question's terms that match it and the fields they match."""
@@ -126,7 +107,7 @@ class DocumentNames:
         capitalised = capitalised_terms(question) if naming else set()
         found: dict[int, dict[str, int]] = defaultdict(dict)
         for t in terms | capitalised:
-            for doc, bits in self._postings.get(t, ()):
+            for doc, bits in self._postings(t)[0]:
                 if naming:
                     hit = (bits & AUTHOR if t in capitalised else 0) | (bits & KIND if t in terms else 0)
                 else:
@@ -140,7 +121,7 @@ class DocumentNames:
         return found
 
     def _title_docs(self, term: str) -> set[int]:
-        return {doc for doc, bits in self._postings.get(term, ()) if bits & TITLE}
+        return {doc for doc, bits in self._postings(term)[0] if bits & TITLE}
 
     def _phrase_names(self, phrase: str, noun: str) -> dict[int, set[str]]:
         """The documents a naming phrase names by title or id words, with the words that name each.
@@ -149,13 +130,13 @@ class DocumentNames:
         words before the noun, the initials of a capitalised run ("Abandoned Mine Land": AML)
         standing for the run's words; a phrase of the noun alone ("the code") names a document
         whose title holds it."""
-        noun_terms = _terms(noun)
-        content = {t for t in _terms(phrase[: len(phrase) - len(noun)]) if not t.isdigit()}  # "the 2017 NRRD summary"
+        noun_terms = word_set(noun)
+        content = {t for t in word_set(phrase[: len(phrase) - len(noun)]) if not t.isdigit()}  # "the 2017 NRRD summary"
         units: list[tuple[set[str], set[str]]] = [({t}, {t}) for t in content]  # (words covered, terms naming)
-        for run in _NAME_RUN.findall(phrase[: len(phrase) - len(noun)]):
-            letters = _terms(" ".join(initials(run, least=2)))
+        for run in NAME_RUN.findall(phrase[: len(phrase) - len(noun)]):
+            letters = word_set(" ".join(initials(run, least=2)))
             if letters:
-                units.append((_terms(run) & content, letters))
+                units.append((word_set(run) & content, letters))
         held: dict[int, set[str]] = defaultdict(set)  # document -> the phrase's terms in its names
         for t in set().union(*(names for _, names in units), noun_terms):
             for doc in self._title_docs(t):
@@ -168,7 +149,7 @@ class DocumentNames:
         return out
 
     def _shares(self, found: dict[int, dict[str, int]]) -> dict[int, float]:
-        weights = {doc: sum(self._idf[t] for t in words) for doc, words in found.items()}
+        weights = {doc: sum(self._postings(t)[1] for t in words) for doc, words in found.items()}
         top = max(weights.values(), default=0.0)
         return {doc: w / top for doc, w in weights.items()} if top > 0 else {}
 

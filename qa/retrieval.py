@@ -73,13 +73,12 @@ class Retriever:
         self._rows_of = index.rows_by_document
         self._doc_of_row = index.chunk_documents()  # the position of each chunk row's document
         # Names of documents (author, type, title, id): an inverted index, looked up per question.
-        self.names = DocumentNames(index.documents.values(), self._topic_words)
+        self.names = DocumentNames(index.names, index.layout.doc_ids, self._is_topic)
         self.glossary = Glossary(index.documents, partial(documents_holding, index))
 
-    def _topic_words(self, terms: set[str]) -> set[str]:
-        """Those of `terms` found in more than `TOPIC_SHARE` of the passages ("green", "mining"): they name no document."""
-        limit = TOPIC_SHARE * max(1, len(self.index.chunks))
-        return {t for t in terms if self.index.lexical.document_frequency(t) > limit}
+    def _is_topic(self, term: str) -> bool:
+        """Whether `term` is in more than `TOPIC_SHARE` of the passages ("green", "mining"): it names no document."""
+        return self.index.lexical.document_frequency(term) > TOPIC_SHARE * max(1, len(self.index.chunks))
 
     def allowed_rows(self, doc_ids: tuple[str, ...]) -> np.ndarray | None:
         if not doc_ids:
@@ -96,14 +95,10 @@ class Retriever:
         scores = self.vectors[rows] @ query if len(rows) else np.zeros(0, np.float32)
         if self.index.sentence_vectors is None or not len(rows):
             return scores.astype(np.float32)
-        sentence_rows, owner = [], []
-        for i, row in enumerate(rows):
-            for sentence, _ in self.index.chunk_sentences(self.index.chunks[int(row)], context=True):
-                sentence_rows.append(sentence)
-                owner.append(i)
-        if sentence_rows:
+        sentence_rows, owner = self.index.context_sentence_rows(rows)
+        if len(sentence_rows):
             best = np.full(len(rows), -1.0, dtype=np.float32)
-            np.maximum.at(best, np.array(owner), self.index.sentence_vectors[np.array(sentence_rows)] @ query)
+            np.maximum.at(best, owner, self.index.sentence_vectors[sentence_rows] @ query)
             has = best > -1.0
             scores[has] = (1 - SENTENCE_BLEND) * scores[has] + SENTENCE_BLEND * best[has]
         return scores.astype(np.float32)

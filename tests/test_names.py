@@ -6,6 +6,7 @@ import pytest
 
 from corpus.document import Document
 from index.lexical import tokenize
+from index.names import NameTable
 from qa.names import NameVocabulary
 
 TEXT = (
@@ -18,7 +19,7 @@ TEXT = (
 @pytest.fixture(scope="module")
 def vocabulary():
     doc = Document("ancir-guinea", "Steinmetz's Guinea deal", TEXT, "ancir-guinea.md", author="Khadija Sharife")
-    return NameVocabulary([doc], tokenize([TEXT])[0])
+    return NameVocabulary(set(tokenize([TEXT])[0]), NameTable.of([doc]))
 
 
 @pytest.mark.parametrize("question, unknown", [

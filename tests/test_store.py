@@ -234,3 +234,34 @@ def test_the_seed_corpus_round_trips(tmp_path):
     docs = list(load_corpus(corpus).documents)
     assert list(data.documents.values()) == docs  # pages, sections and blocks of real files
     assert all(data.documents[c.doc_id].text[c.start:c.end] == c.text for c in data.chunks)
+
+
+def _names(folder):
+    with sqlite3.connect(folder / RECORDS_FILE) as db:
+        keys = dict(db.execute("SELECT key, doc_id FROM documents"))
+        names = sorted((t, f, keys[k]) for t, f, k in db.execute("SELECT term, field, doc_key FROM names"))
+        counts = sorted(db.execute("SELECT term, field, documents FROM name_counts"))
+    return names, counts
+
+
+def test_an_incremental_build_changes_only_the_changed_documents_names(tmp_path, index, corpus):
+    (corpus / "closure.txt").write_text(doc_text("closure", "Mine closure plans need funding set aside early"))
+    (corpus / "tailings.txt").unlink()
+    build(corpus, index)
+    build(corpus, tmp_path / "fresh")  # the same corpus, built from nothing
+    names, counts = _names(current_generation(index))
+    assert (names, counts) == _names(current_generation(tmp_path / "fresh"))
+    assert any(doc == "closure" for _, _, doc in names) and not any(doc == "tailings" for _, _, doc in names)
+    data = load_index(index, CONFIG)
+    assert data.names.holds("closur") and not data.names.holds("tail")  # the id's words, stemmed
+    assert data.names.postings("closur", 8).tolist() == [data.document_position("closure")]
+
+
+def test_each_chunks_sentence_rows_come_from_arrays_and_match_its_spans(index, corpus):
+    (corpus / "closure.txt").write_text(doc_text("closure", "Mine closure plans need funding set aside early"))
+    build(corpus, index)  # kept documents' ranges are carried over, the new one's made
+    data = load_index(index, CONFIG)
+    rows = np.arange(len(data.chunks))[::-1]
+    sentence_rows, owner = data.context_sentence_rows(rows)
+    expected_rows = [(s, i) for i, r in enumerate(rows) for s, _ in data.chunk_sentences(data.chunks[int(r)], context=True)]
+    assert expected_rows and list(zip(sentence_rows.tolist(), owner.tolist())) == expected_rows

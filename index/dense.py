@@ -1,0 +1,188 @@
+"""The dense index over chunk vectors: exact search for a small library, approximate for a large one.
+
+Below `ANN_FROM` chunks the index is FAISS's exact inner-product search (`IndexFlatIP`). From
+there on, searching every vector costs more per question than the rest of answering it, and
+the index is an inverted file (`IndexIVFFlat`): the vectors are split among `nlist` lists by
+their nearest centroid, and a question searches the `nprobe` lists nearest to it.
+
+`nprobe` is measured, not set: at build time, sentences of the library stand in for questions
+(`CALIBRATION_QUERIES` of them, chosen with a fixed seed), their exact ten nearest chunks are
+found by brute force, and `nprobe` is the least of `PROBES` whose search finds at least
+`RECALL_TARGET` of them. The parameters and the recall measured are the generation's `dense`
+entry in the manifest.
+
+An incremental build keeps the centroids and every kept chunk's list (`lists.npy`, row-aligned
+with the chunks): only new chunks are assigned, so adding a document does not re-cluster the
+library. The centroids are trained anew when the library has grown or shrunk by more than
+`RETRAIN_GROWTH` times since they were.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DENSE_FILE = "dense.faiss"
+CENTROIDS_FILE = "centroids.npy"
+LISTS_FILE = "lists.npy"
+ANN_FROM = 200_000  # chunks from which the index is approximate (README, "Scale")
+NLIST_FACTOR = 2  # lists per square root of the chunk count
+TRAIN_PER_LIST = 40  # training vectors per list (FAISS asks for at least 39)
+KMEANS_ITERATIONS = 10
+RETRAIN_GROWTH = 2.0
+PROBES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+CALIBRATION_QUERIES = 300
+RECALL_TARGET = 0.97  # the acceptance's 0.95, with a margin for questions unlike the library's sentences
+RECALL_K = 10
+SEED = 20261202
+TIE = 1e-5  # inner products this close count as equal
+BATCH = 65536  # vectors handled at a time
+
+
+@dataclass(frozen=True)
+class DenseParams:
+    """What kind of dense index a generation holds, and how it was tuned."""
+
+    kind: str  # "flat" (exact) or "ivf"
+    nlist: int = 0
+    nprobe: int = 0
+    trained_on: int = 0  # chunks when the centroids were trained
+    recall_at_10: float = 1.0  # measured against exact search at build time
+
+    def __post_init__(self):
+        if self.kind not in ("flat", "ivf"):
+            raise ValueError(f"dense index kind must be flat or ivf, not {self.kind!r}")
+        if self.kind == "ivf" and not 0 < self.nprobe <= self.nlist:
+            raise ValueError(f"nprobe must be in 1..nlist ({self.nlist}), not {self.nprobe}")
+
+    def to_json(self) -> dict:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DenseParams":
+        return cls(**data) if data else cls("flat")
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """A previous generation's centroids and the list of each of its chunk rows."""
+
+    centroids: np.ndarray
+    lists: np.ndarray
+    params: DenseParams
+
+    @classmethod
+    def read(cls, folder: Path, params: DenseParams) -> "Clusters | None":
+        if params.kind != "ivf":
+            return None
+        return cls(np.load(folder / CENTROIDS_FILE, mmap_mode="r"), np.load(folder / LISTS_FILE, mmap_mode="r"), params)
+
+
+def write_dense(folder: Path, vectors: np.ndarray, queries: np.ndarray, previous: Clusters | None, carried: np.ndarray) -> DenseParams:
+    """Write the dense index of `vectors` (row-aligned with the chunks) into `folder`.
+
+    `queries`: vectors standing in for questions, to measure recall; `previous`: the last
+    generation's clusters, if it had them; `carried[i]`: the previous row of new row i, or -1
+    for a new chunk."""
+    import faiss
+
+    n, dim = vectors.shape
+    if n < ANN_FROM:
+        index = faiss.IndexFlatIP(dim)
+        for start in range(0, n, BATCH):
+            index.add(np.ascontiguousarray(vectors[start:start + BATCH], dtype=np.float32))
+        faiss.write_index(index, str(folder / DENSE_FILE))
+        return DenseParams("flat")
+    reuse = previous is not None and previous.centroids.shape[1] == dim and (
+        previous.params.trained_on / RETRAIN_GROWTH <= n <= previous.params.trained_on * RETRAIN_GROWTH
+    )
+    centroids = np.asarray(previous.centroids, dtype=np.float32) if reuse else _train(vectors)
+    quantizer = faiss.IndexFlatIP(dim)
+    quantizer.add(centroids)
+    lists = np.full(n, -1, dtype=np.int64)
+    if reuse:
+        kept = carried >= 0
+        lists[kept] = previous.lists[carried[kept]]
+    for start in range(0, n, BATCH):
+        todo = np.flatnonzero(lists[start:start + BATCH] < 0) + start
+        if len(todo):
+            lists[todo] = quantizer.search(np.ascontiguousarray(vectors[todo], dtype=np.float32), 1)[1][:, 0]
+    index = faiss.IndexIVFFlat(quantizer, dim, len(centroids), faiss.METRIC_INNER_PRODUCT)
+    index.is_trained = True
+    for start in range(0, n, BATCH):
+        block = np.ascontiguousarray(vectors[start:start + BATCH], dtype=np.float32)
+        ids = np.arange(start, start + len(block), dtype=np.int64)
+        assigned = np.ascontiguousarray(lists[start:start + BATCH])
+        index.add_core(len(block), faiss.swig_ptr(block), faiss.swig_ptr(ids), faiss.swig_ptr(assigned))
+    nprobe, recall = _calibrate(index, vectors, queries)
+    index.nprobe = nprobe
+    faiss.write_index(index, str(folder / DENSE_FILE))
+    np.save(folder / CENTROIDS_FILE, centroids, allow_pickle=False)
+    np.save(folder / LISTS_FILE, lists, allow_pickle=False)
+    trained_on = previous.params.trained_on if reuse else n
+    return DenseParams("ivf", len(centroids), nprobe, trained_on, round(recall, 4))
+
+
+def _train(vectors: np.ndarray) -> np.ndarray:
+    import faiss
+
+    n, dim = vectors.shape
+    nlist = max(1, int(round(NLIST_FACTOR * math.sqrt(n))))
+    rng = np.random.default_rng(SEED)
+    sample = np.sort(rng.choice(n, size=min(n, nlist * TRAIN_PER_LIST), replace=False))
+    kmeans = faiss.Kmeans(dim, nlist, niter=KMEANS_ITERATIONS, spherical=True, seed=SEED % 2**31, verbose=False)
+    kmeans.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+    return np.asarray(kmeans.centroids, dtype=np.float32)
+
+
+def exact_nearest(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """The rows of the `k` vectors nearest each query by inner product, by brute force in blocks."""
+    best = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    rows = np.zeros((len(queries), 0), dtype=np.int64)
+    for start in range(0, len(vectors), BATCH):
+        scores = queries @ np.asarray(vectors[start:start + BATCH], dtype=np.float32).T
+        best = np.concatenate([best, scores], axis=1)
+        rows = np.concatenate([rows, np.broadcast_to(np.arange(start, start + scores.shape[1]), scores.shape)], axis=1)
+        if best.shape[1] > k:
+            keep = np.argpartition(-best, k - 1, axis=1)[:, :k]
+            best, rows = np.take_along_axis(best, keep, 1), np.take_along_axis(rows, keep, 1)
+    return rows
+
+
+def recall_at(found: np.ndarray, exact: np.ndarray, vectors: np.ndarray, queries: np.ndarray) -> float:
+    """The share of the exact nearest rows that a search found, per query, averaged; a found row
+    as near as the exact k-th counts (equal vectors tie)."""
+    if not len(exact):
+        return 1.0
+    shares = []
+    for f, e, q in zip(found, exact, queries):
+        kth = float((np.asarray(vectors[np.sort(e)], dtype=np.float32) @ q).min())
+        f = np.sort(f[f >= 0])
+        near = np.asarray(vectors[f], dtype=np.float32) @ q >= kth - TIE if len(f) else np.zeros(0, bool)
+        shares.append(min(1.0, float(near.sum()) / len(e)))
+    return float(np.mean(shares))
+
+
+def _calibrate(index, vectors: np.ndarray, queries: np.ndarray) -> tuple[int, float]:
+    """The least nprobe of `PROBES` (up to nlist) reaching `RECALL_TARGET` on `queries`, and its recall."""
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    exact = exact_nearest(vectors, queries, RECALL_K)
+    probes = [p for p in PROBES if p < index.nlist] + [index.nlist]
+    for nprobe in probes:
+        index.nprobe = nprobe
+        recall = recall_at(index.search(queries, RECALL_K)[1], exact, vectors, queries)
+        if recall >= RECALL_TARGET:
+            return nprobe, recall
+    return index.nlist, recall
+
+
+def calibration_queries(sentences: np.ndarray | None, chunks: np.ndarray) -> np.ndarray:
+    """Vectors standing in for questions: `CALIBRATION_QUERIES` sentence vectors (chunk vectors
+    when there are no sentences), drawn with a fixed seed."""
+    source = sentences if sentences is not None and len(sentences) else chunks
+    rng = np.random.default_rng(SEED)
+    rows = np.sort(rng.choice(len(source), size=min(len(source), CALIBRATION_QUERIES), replace=False))
+    return np.asarray(source[rows], dtype=np.float32)
