@@ -81,10 +81,11 @@ class Clusters:
         return cls(np.load(folder / CENTROIDS_FILE, mmap_mode="r"), np.load(folder / LISTS_FILE, mmap_mode="r"), params)
 
 
-def write_dense(folder: Path, vectors: np.ndarray, queries: np.ndarray, previous: Clusters | None, carried: np.ndarray) -> DenseParams:
+def write_dense(folder: Path, vectors: np.ndarray, sentences: np.ndarray | None, previous: Clusters | None, carried: np.ndarray) -> DenseParams:
     """Write the dense index of `vectors` (row-aligned with the chunks) into `folder`.
 
-    `queries`: vectors standing in for questions, to measure recall; `previous`: the last
+    `sentences`: the sentence vectors, some of which stand in for questions to measure recall
+    (`calibration_queries`); `previous`: the last
     generation's clusters, if it had them; `carried[i]`: the previous row of new row i, or -1
     for a new chunk."""
     import faiss
@@ -117,7 +118,7 @@ def write_dense(folder: Path, vectors: np.ndarray, queries: np.ndarray, previous
         ids = np.arange(start, start + len(block), dtype=np.int64)
         assigned = np.ascontiguousarray(lists[start:start + BATCH])
         index.add_core(len(block), faiss.swig_ptr(block), faiss.swig_ptr(ids), faiss.swig_ptr(assigned))
-    nprobe, recall = _calibrate(index, vectors, queries)
+    nprobe, recall = _calibrate(index, vectors, calibration_queries(sentences, vectors))
     index.nprobe = nprobe
     faiss.write_index(index, str(folder / DENSE_FILE))
     np.save(folder / CENTROIDS_FILE, centroids, allow_pickle=False)

@@ -39,7 +39,7 @@ import numpy as np
 from corpus.chunking import Chunk
 from corpus.document import Document
 from index.bm25 import ChunkTerms
-from index.dense import DENSE_FILE, Clusters, calibration_queries, write_dense
+from index.dense import DENSE_FILE, Clusters, write_dense
 from index.errors import IndexCorrupt, IndexError_, IndexMismatch, IndexNotFound
 from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_FILE, IndexConfig, Manifest, check_compatible
@@ -101,23 +101,16 @@ class IndexData:
         """A document's place in `documents`' order (None for an unknown id)."""
         return self.layout.position.get(doc_id)
 
-    def chunk_sentences(self, chunk: Chunk, context: bool = False) -> list[tuple[int, Span]]:
-        """(vector row, span) of the sentences lying wholly inside `chunk` (with its context, when asked)."""
+    def chunk_sentences(self, chunk: Chunk) -> list[tuple[int, Span]]:
+        """(vector row, span) of the sentences lying wholly inside `chunk`."""
         spans = self.sentences.get(chunk.doc_id, [])
-        first = bisect_left(spans, (chunk.context_start if context else chunk.start, -1))
-        rows = []
-        for k in range(first, len(spans)):
-            s, e = spans[k]
-            if s >= chunk.end:
-                break
-            if e <= chunk.end:
-                rows.append((self.sentence_rows[chunk.doc_id] + k, (s, e)))
-        return rows
+        first = self.sentence_rows[chunk.doc_id] if spans else 0
+        return [(first + k, spans[k]) for k in sentences_inside(spans, chunk.start, chunk.end)]
 
     def context_sentence_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For chunk `rows`, the vector rows of the sentences lying wholly inside each with its
-        context (`chunk_sentences(..., context=True)`), and the index into `rows` of each one's
-        chunk: read from arrays, no record loaded."""
+        context (`sentence_ranges`), and the index into `rows` of each one's chunk: read from
+        arrays, no record loaded."""
         rows = np.asarray(rows, dtype=np.int64)
         ranges = np.asarray(self._chunk_sentences[rows]) + self.layout.first_sentence[self.layout.chunk_documents[rows]][:, None]
         counts = ranges[:, 1] - ranges[:, 0]
@@ -129,18 +122,19 @@ class IndexData:
         self.records.close()
 
 
+def sentences_inside(spans: Sequence[Span], start: int, end: int) -> range:
+    """Which of `spans` (a document's sentences, in order) lie wholly inside [start, end)."""
+    first = bisect_left(spans, (start, -1))
+    stop = first
+    while stop < len(spans) and spans[stop][0] < end and spans[stop][1] <= end:
+        stop += 1
+    return range(first, stop)
+
+
 def sentence_ranges(chunks: Sequence[Chunk], spans: Sequence[Span]) -> np.ndarray:
-    """Per chunk, the [first, stop) of the `spans` (a document's sentences, in order) lying wholly
-    inside it with its context."""
-    starts = [s for s, _ in spans]
-    out = np.zeros((len(chunks), 2), dtype=np.int64)
-    for i, chunk in enumerate(chunks):
-        first = bisect_left(starts, chunk.context_start)
-        stop = first
-        while stop < len(spans) and spans[stop][0] < chunk.end and spans[stop][1] <= chunk.end:
-            stop += 1
-        out[i] = first, stop
-    return out
+    """Per chunk, the [first, stop) of the `spans` lying wholly inside it with its context."""
+    inside = [sentences_inside(spans, c.context_start, c.end) for c in chunks]
+    return np.array([(r.start, r.stop) for r in inside], dtype=np.int64).reshape(-1, 2)
 
 
 def current_generation(index_dir: Path) -> Path:
@@ -241,7 +235,6 @@ def write_generation(
     """Write a complete generation beside the live one, its documents `entries` in order, and make
     it live atomically. The records of kept documents are copied from `previous` with its file,
     so only fresh documents' rows are written; `lexical` is the BM25 index of `chunk_terms`."""
-
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     folder = index_dir / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
@@ -285,7 +278,7 @@ def write_generation(
     sentence_vectors = np.load(folder / SENTENCES_FILE, mmap_mode="r") if config.sentences else None
     vectors = np.load(folder / CHUNK_VECTORS_FILE, mmap_mode="r")
     clusters = Clusters.read(previous.folder, previous.manifest.dense) if previous is not None else None
-    dense = write_dense(folder, vectors, calibration_queries(sentence_vectors, vectors), clusters, np.concatenate(carried or [np.zeros(0, np.int64)]))
+    dense = write_dense(folder, vectors, sentence_vectors, clusters, np.concatenate(carried or [np.zeros(0, np.int64)]))
     del vectors, sentence_vectors
     chunk_terms.save(folder)
     lexical.save(folder / LEXICAL_DIR)
