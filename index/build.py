@@ -15,16 +15,19 @@ import numpy as np
 from corpus.chunking import Chunk, chunk_document
 from corpus.document import Document
 from corpus.errors import CorpusNotFound
-from corpus.loader import CLEANER_VERSION, FileEntry, FileStamp, Reuse, Skipped, corpus_files, load_corpus, read_metadata
+from corpus.loader import CLEANER_VERSION, FileEntry, FileStamp, Reuse, Skipped, corpus_files, describe_skipped, load_corpus, read_metadata
 from corpus.sentences import split_sentences
 from index.embedder import TextEncoder
-from index.errors import BuildFailed, BuildLocked, IndexError_, IndexMismatch
+from index.errors import NONE_LIVE, PREVIOUS_LIVE, BuildFailed, BuildLocked, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
 from index.bm25 import ChunkTerms, TermsBuilder, build_bm25
 from index.changes import changed_files
 from index.manifest import DocumentEntry, IndexConfig, Manifest, check_compatible
+from index.generations import current_generation, is_live
 from index.store import Fresh, IndexData, Kept, Span, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
+from index.verify import Verification, check_checksums, damage_hint, verify_generation
 
 LOCK_FILE = ".build.lock"
+DAMAGE_NOTE = "previous index not reused"  # the live index is damaged: a fresh one is built (the CLI warns)
 VERSIONED = ("sentence-transformers", "torch", "onnxruntime", "onnx", "tokenizers", "faiss-cpu", "bm25s", "tiktoken", "numpy")
 
 
@@ -94,6 +97,7 @@ def build_index(
 ) -> BuildReport:
     started = time.perf_counter()
     with _locked(index_dir):
+        remove_stale_generations(index_dir)  # what killed or failed builds left, before writing more
         unchanged, manifest = (None, None) if force else _unchanged_build(corpus_dir, index_dir, config)
         if unchanged is not None:  # nothing to read, embed or write: the index is left as it is
             remove_stale_generations(index_dir)
@@ -102,7 +106,7 @@ def build_index(
         stamps = {k: v.stamp for k, v in previous.manifest.files.items()} if previous else {}
         loaded = load_corpus(corpus_dir, reuse=_reuse(previous), previous=stamps)
         if not loaded.documents:
-            raise BuildFailed(f"no readable documents in {corpus_dir}; the previous index (if any) is kept")
+            raise BuildFailed(f"no readable documents in {corpus_dir} ({describe_skipped(loaded.skipped)}); the previous index (if any) is kept")
         parts = [_part(doc, previous, encoder, config) for doc in loaded.documents]
         embedded = _embed_missing(parts, encoder, config, progress)
         old_docs = set(previous.documents) if previous else set()
@@ -126,8 +130,12 @@ def build_index(
 
 @contextmanager
 def _locked(index_dir: Path):
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK_FILE, "w") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / LOCK_FILE, "w")
+    except OSError as exc:  # a full disk, a read-only or unwritable folder
+        raise IndexWriteFailed.during(exc, LOCK_FILE, index_dir, PREVIOUS_LIVE if is_live(index_dir) else NONE_LIVE) from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -145,6 +153,10 @@ def _unchanged_build(corpus_dir: Path, index_dir: Path, config: IndexConfig) -> 
     except IndexError_:
         return None, None
     if manifest.cleaner_version != CLEANER_VERSION or not manifest.files or not artifacts_intact(index_dir, manifest):
+        return None, manifest
+    try:  # files changed since the build are hashed; a damaged index is replaced (`_previous` says why)
+        check_checksums(current_generation(index_dir), manifest, damage_hint(index_dir), quick=True)
+    except IndexError_:
         return None, manifest
     try:
         metadata, problems = read_metadata(corpus_dir)
@@ -192,16 +204,33 @@ def _previous(index_dir: Path, config: IndexConfig, force: bool, manifest: Manif
     if force:
         return None, ["--force: re-embedding every document"]
     try:
-        return load_index(index_dir, config, manifest), []
+        return _undamaged(index_dir, load_index(index_dir, config, manifest), [])
     except IndexMismatch as exc:
         lexical_only = _lexical_changed(index_dir, config)
         if lexical_only is not None:  # vectors stay good; the BM25 index is rebuilt from the chunks anyway
-            return lexical_only, [f"rebuilding the lexical index: {exc.reason}"]
+            return _undamaged(index_dir, lexical_only, [f"rebuilding the lexical index: {exc.reason}"])
         return None, [f"re-embedding every document: {exc.reason}"]
     except IndexError_ as exc:
         if (index_dir / "CURRENT").exists():
-            return None, [f"previous index not reused: {exc}"]
+            return None, [_damage_note(exc)]
         return None, []
+
+
+def _undamaged(index_dir: Path, previous: IndexData, notes: list[str]) -> tuple[IndexData | None, list[str]]:
+    """`previous`, unless a file changed since its build differs from its checksum (a damaged
+    index is not reused: every document is embedded again)."""
+    try:
+        check_checksums(previous.folder, previous.manifest, damage_hint(index_dir), quick=True)
+    except IndexCorrupt as exc:
+        previous.close()
+        return None, [_damage_note(exc)]
+    return previous, notes
+
+
+def _damage_note(exc: Exception) -> str:
+    """The warning of a build replacing a damaged index: the damage, without its advice to rebuild."""
+    reason, _, advice = str(exc).rpartition("; ")
+    return f"{DAMAGE_NOTE}, building a fresh one: {reason if reason and 'qa index build' in advice else exc}"
 
 
 def _part(doc: Document | _Indexed, previous: IndexData | None, encoder: TextEncoder, config: IndexConfig) -> _Part:
@@ -319,6 +348,7 @@ def _versions() -> dict[str, str]:
 class Status:
     manifest: Manifest
     stale: tuple[str, ...]
+    verification: Verification | None = None  # what `verify` checked of the files
 
     def to_json(self) -> dict:
         m = self.manifest
@@ -329,15 +359,21 @@ class Status:
         }
 
 
-def index_status(index_dir: Path, corpus_dir: Path | None = None) -> Status:
+def index_status(index_dir: Path, corpus_dir: Path | None = None, verify: bool = False) -> Status:
     """The live index's manifest and the corpus files changed, added or removed since it was
-    built, found from the files' stamps (a file is hashed only when its size or time changed)."""
-    manifest = read_manifest(index_dir)
-    folder = corpus_dir or Path(manifest.corpus)
+    built, found from the files' stamps (a file is hashed only when its size or time changed).
+    `verify`: check the index's files first as opening does and against their checksums
+    (`index.verify`: reads the whole index), raising IndexCorrupt on damage."""
+    folder = current_generation(index_dir)
+    manifest = Manifest.read(folder)
+    verification = verify_generation(folder, manifest, damage_hint(index_dir)) if verify else None
+    corpus = corpus_dir or Path(manifest.corpus)
     try:
-        metadata, _ = read_metadata(folder)
+        metadata, _ = read_metadata(corpus)
         if manifest.cleaner_version != CLEANER_VERSION:  # every file is read again by the next build
-            return Status(manifest, tuple(sorted({p.relative_to(folder).as_posix() for p in corpus_files(folder)} | set(manifest.files))))
-        return Status(manifest, tuple(changed_files(folder, manifest, metadata)))
+            stale = tuple(sorted({p.relative_to(corpus).as_posix() for p in corpus_files(corpus)} | set(manifest.files)))
+        else:
+            stale = tuple(changed_files(corpus, manifest, metadata))
     except CorpusNotFound:  # the corpus vanished: every indexed file is stale
-        return Status(manifest, tuple(sorted(manifest.files or {e.source for e in manifest.documents.values()})))
+        stale = tuple(sorted(manifest.files or {e.source for e in manifest.documents.values()}))
+    return Status(manifest, stale, verification)

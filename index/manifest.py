@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,9 +16,14 @@ from index.errors import IndexCorrupt, IndexMismatch
 from index.lexical import LEXICAL_SETTINGS
 
 # 2: documents carry their blocks; the manifest stamps each corpus file; 3: records in SQLite, read
-# lazily; 4: the documents' names indexed in the records, each chunk's sentence range in an array
-FORMAT_VERSION = 4
+# lazily; 4: the documents' names indexed in the records, each chunk's sentence range in an array;
+# 5: sentence vectors stored as float16
+FORMAT_VERSION = 5
 MANIFEST_FILE = "manifest.json"
+DIGEST = "sha256"  # each artifact's checksum: hashlib's fastest here (~700 MB/s, blake2b ~350)
+SEAL = "manifest_sha256"  # the manifest's own checksum, over its bytes with this value zeroed; its last field
+_UNSEALED = b"0" * 64
+SHOWN_CHARS = 40  # of a wrong manifest value, in the error naming it
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,21 @@ class DocumentEntry:
 
 
 @dataclass(frozen=True)
+class Checksum:
+    """One artifact as the build left it: its digest, and its modification time then (a file
+    whose time and size are unchanged is taken as unchanged by a build's quick check)."""
+
+    sha256: str
+    mtime_ns: int
+
+
+def file_checksum(path: Path) -> Checksum:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, DIGEST).hexdigest()
+        return Checksum(digest, os.fstat(handle.fileno()).st_mtime_ns)
+
+
+@dataclass(frozen=True)
 class Manifest:
     config: IndexConfig
     documents: dict[str, DocumentEntry]
@@ -61,6 +83,7 @@ class Manifest:
     files: dict[str, FileEntry] = field(default_factory=dict)  # per corpus file, what it was and gave
     artifacts: dict[str, int] = field(default_factory=dict)  # byte size of each file of the generation
     dense: DenseParams = DenseParams("flat")  # the kind of dense index, its parameters and measured recall
+    checksums: dict[str, Checksum] = field(default_factory=dict)  # per artifact; none in manifests from before them
 
     def to_json(self) -> dict:
         return {
@@ -75,50 +98,162 @@ class Manifest:
             "files": {k: _file_to_json(v) for k, v in self.files.items()},
             "artifacts": self.artifacts,
             "dense": self.dense.to_json(),
+            "checksums": {k: dict(vars(v)) for k, v in self.checksums.items()},
         }
 
     def write(self, folder: Path) -> None:
         indent = 2 if len(self.documents) <= 1000 else None  # an indent makes json use its slow pure-Python encoder
-        (folder / MANIFEST_FILE).write_text(json.dumps(self.to_json(), indent=indent, ensure_ascii=False) + "\n")
+        data = {**self.to_json(), SEAL: _UNSEALED.decode()}
+        raw = (json.dumps(data, indent=indent, ensure_ascii=False) + "\n").encode("utf-8")
+        at = raw.rindex(_UNSEALED)
+        (folder / MANIFEST_FILE).write_bytes(raw[:at] + hashlib.sha256(raw).hexdigest().encode() + raw[at + len(_UNSEALED):])
 
     @classmethod
     def read(cls, folder: Path) -> "Manifest":
+        """The manifest of the generation `folder`; IndexCorrupt naming the file, and the first
+        missing or wrong-typed field, when it cannot be read."""
         path = folder / MANIFEST_FILE
+        hint = f"run `qa index build --index {folder.parent}` to replace the damaged index"
         try:
-            data = json.loads(path.read_text())
-            config = IndexConfig(
-                model=ModelInfo(**data["model"]),
-                chunker=ChunkerSettings(**{"version": 1, **data["chunker"]}),  # v1 manifests lack it
-                sentences=bool(data["sentences"]),
-                format_version=int(data["format_version"]),
-                lexical=dict(data.get("lexical", {})),
-            )
-            return cls(
-                config=config,
-                documents={k: DocumentEntry(**v) for k, v in data["documents"].items()},
-                counts={k: int(v) for k, v in data["counts"].items()},
-                built_at=str(data["built_at"]),
-                build_seconds=float(data["build_seconds"]),
-                corpus=str(data["corpus"]),
-                versions=dict(data.get("versions", {})),
-                cleaner_version=int(data.get("cleaner_version", 0)),
-                files={str(k): _file_from_json(v) for k, v in data.get("files", {}).items()},
-                artifacts={str(k): int(v) for k, v in data.get("artifacts", {}).items()},
-                dense=DenseParams.from_json(data.get("dense", {})),
-            )
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if type(data) is not dict:
+                raise _Bad(f"the top level should be an object, not {_shown(data)}")
+            return _manifest(cls, data)
         except FileNotFoundError as exc:
-            raise IndexCorrupt(f"{path} is missing; rebuild with `qa index build --force`") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexCorrupt(f"{path} is unreadable ({type(exc).__name__}); rebuild with `qa index build --force`") from exc
+            raise IndexCorrupt(f"{path} is missing; {hint}") from exc
+        except _Bad as exc:
+            raise IndexCorrupt(f"{path} is damaged (field {exc}); {hint}") from exc
+        except (OSError, ValueError, TypeError, KeyError, RecursionError) as exc:  # not JSON or UTF-8, a folder, a bad setting
+            raise IndexCorrupt(f"{path} is unreadable ({type(exc).__name__}: {str(exc)[:80]}); {hint}") from exc
+
+
+def manifest_unchanged(folder: Path) -> bool | None:
+    """Whether the generation's manifest is byte for byte what its build wrote (None: it carries no
+    checksum of its own, being from before them); an unreadable one is changed."""
+    try:
+        raw = (folder / MANIFEST_FILE).read_bytes()
+    except OSError:
+        return False
+    key = f'"{SEAL}": "'.encode()
+    at = raw.rfind(key)
+    if at < 0:
+        return None
+    start = at + len(key)
+    sealed = raw[start:start + len(_UNSEALED)]
+    return hashlib.sha256(raw[:start] + _UNSEALED + raw[start + len(_UNSEALED):]).hexdigest().encode() == sealed
+
+
+class _Bad(Exception):
+    """A manifest field missing or of the wrong type: its dotted name and what is wrong."""
+
+
+_REQUIRED = object()
+_KINDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", dict: "an object", list: "a list"}
+COUNTS = ("documents", "chunks", "sentences")
+
+
+def _manifest(cls, data: dict) -> Manifest:
+    model = _get(data, "model", dict)
+    chunker = _get(data, "chunker", dict)
+    config = IndexConfig(
+        model=ModelInfo(**_fields(model, "model.", True, name=str, dim=int, max_seq_length=int), **_fields(model, "model.", encoder=str)),
+        chunker=ChunkerSettings(**{"version": 1, **_fields(  # v1 manifests lack the version
+            chunker, "chunker.", chunk_tokens=int, overlap_tokens=int, tokenizer=str, version=int)}),
+        sentences=_get(data, "sentences", bool),
+        format_version=_get(data, "format_version", int),
+        lexical=_get(data, "lexical", dict, default={}),
+    )
+    counts = _map(data, "counts", int)
+    missing = [k for k in COUNTS if k not in counts]
+    if missing:
+        raise _Bad(f"counts.{missing[0]} is missing")
+    dense = _get(data, "dense", dict, default={})
+    return cls(
+        config=config,
+        documents=_documents(_get(data, "documents", dict)),
+        counts=counts,
+        built_at=_get(data, "built_at", str),
+        build_seconds=float(_get(data, "build_seconds", float)),
+        corpus=_get(data, "corpus", str),
+        versions=_map(data, "versions", str, default={}),
+        cleaner_version=_get(data, "cleaner_version", int, default=0),
+        files={k: _file_from_json(v, f"files.{k}.") for k, v in _get(data, "files", dict, default={}).items()},
+        artifacts=_map(data, "artifacts", int, default={}),
+        dense=DenseParams.from_json(_fields(dense, "dense.", kind=str, nlist=int, nprobe=int, trained_on=int, recall_at_10=float)),
+        checksums={
+            k: Checksum(**_fields(_object(v, f"checksums.{k}"), f"checksums.{k}.", required=True, sha256=str, mtime_ns=int))
+            for k, v in _get(data, "checksums", dict, default={}).items()
+        },
+    )
+
+
+def _documents(entries: dict) -> dict[str, DocumentEntry]:
+    """The documents' entries, checked with one test per field (100,000 of them open an index)."""
+    out = {}
+    for doc_id, v in entries.items():
+        if type(v) is not dict or not (
+            type(v.get("hash")) is str and type(v.get("source")) is str and type(v.get("title")) is str and type(v.get("chunks")) is int
+        ):
+            _fields(_object(v, f"documents.{doc_id}"), f"documents.{doc_id}.", required=True, hash=str, source=str, title=str, chunks=int)
+        out[doc_id] = DocumentEntry(v["hash"], v["source"], v["title"], v["chunks"])
+    return out
+
+
+def _get(data: dict, key: str, kind: type, where: str = "", default=_REQUIRED):
+    """`data[key]`, of `kind` (JSON's own types: an int is a number, a bool is not), or `default` when absent."""
+    if key not in data:
+        if default is _REQUIRED:
+            raise _Bad(f"{where}{key} is missing")
+        return default
+    value = data[key]
+    if not (type(value) is kind or (kind is float and type(value) is int)):
+        raise _Bad(f"{where}{key} should be {_KINDS[kind]}, not {_shown(value)}")
+    return value
+
+
+def _map(data: dict, key: str, kind: type, where: str = "", default=_REQUIRED) -> dict:
+    """`data[key]`: an object whose every value is of `kind`."""
+    value = _get(data, key, dict, where, default)
+    for k in value:
+        _get(value, k, kind, f"{where}{key}.")
+    return value
+
+
+def _object(value, where: str) -> dict:
+    if type(value) is not dict:
+        raise _Bad(f"{where} should be an object, not {_shown(value)}")
+    return value
+
+
+def _fields(data: dict, where: str, required: bool = False, **kinds: type) -> dict:
+    """The fields of `kinds` present in `data` (all of them when `required`), each checked."""
+    return {k: _get(data, k, kind, where) for k, kind in kinds.items() if required or k in data}
+
+
+def _shown(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
 
 
 def _file_to_json(entry: FileEntry) -> dict:
     return {**vars(entry.stamp), "documents": list(entry.documents), "skipped": list(entry.skipped)}
 
 
-def _file_from_json(data: dict) -> FileEntry:
-    stamp = FileStamp(int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), str(data["meta"]))
-    return FileEntry(stamp, tuple(map(str, data["documents"])), tuple(map(str, data.get("skipped", []))))
+def _file_from_json(data, where: str) -> FileEntry:
+    """A corpus file's entry (`skipped` came later, so may be absent), checked like `_documents`."""
+    if not (
+        type(data) is dict and type(data.get("size")) is int and type(data.get("mtime_ns")) is int
+        and type(data.get("sha256")) is str and type(data.get("meta")) is str
+        and type(data.get("documents")) is list and all(type(d) is str for d in data["documents"])
+        and type(data.get("skipped", [])) is list and all(type(d) is str for d in data.get("skipped", []))
+    ):
+        _fields(_object(data, where.rstrip(".")), where, required=True, size=int, mtime_ns=int, sha256=str, meta=str, documents=list)
+        for k in ("documents", "skipped"):
+            for i, item in enumerate(_get(data, k, list, where, default=[])):
+                if type(item) is not str:
+                    raise _Bad(f"{where}{k}[{i}] should be a string, not {_shown(item)}")
+    stamp = FileStamp(data["size"], data["mtime_ns"], data["sha256"], data["meta"])
+    return FileEntry(stamp, tuple(data["documents"]), tuple(data.get("skipped", ())))
 
 
 def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> None:

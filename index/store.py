@@ -4,12 +4,13 @@ A build writes a complete new generation folder, flushes it to disk, then swaps 
 one-line `CURRENT` file with an atomic rename. A build killed at any moment leaves
 `CURRENT` naming the last good generation. A generation holds:
 
-    manifest.json    what it was built from and with, and every other file's size
+    manifest.json    what it was built from and with, every other file's size and checksum
+                     (checked in full by `qa index status`, `index/verify.py`)
     records.sqlite   documents, chunks and the documents' names (`index/records.py`,
                      `index/names.py`), read one row or one term at a time
     layout.npy       per document: record key, first chunk key, chunk and sentence counts
     chunks.npy       chunk vectors, row-aligned with the chunks (float32)
-    sentences.npy    sentence vectors, documents' sentences in order (float32)
+    sentences.npy    sentence vectors, documents' sentences in order (float16, read as float32)
     spans.npy        each sentence's (start, end) in its document's cleaned text
     chunk_sentences.npy  per chunk, the [first, stop) of its document's sentences lying wholly
                      inside it with its context (numbered from the document's first sentence)
@@ -25,8 +26,9 @@ when first used. Nothing is pickled.
 
 from __future__ import annotations
 
-import os
+import os  # noqa: F401 (tests reach `os.replace` through it)
 import shutil
+import sqlite3
 import uuid
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
@@ -40,15 +42,16 @@ from corpus.chunking import Chunk
 from corpus.document import Document
 from index.bm25 import ChunkTerms
 from index.dense import DENSE_FILE, Clusters, write_dense
-from index.errors import IndexCorrupt, IndexError_, IndexMismatch, IndexNotFound
+from index.errors import NONE_LIVE, PREVIOUS_LIVE, UNFLUSHED, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
+from index.generations import CURRENT, current_generation, failed_file, fsync_tree, is_live, remove_stale_generations, swap_current
 from index.lexical import LexicalIndex
-from index.manifest import MANIFEST_FILE, IndexConfig, Manifest, check_compatible
+from index.manifest import MANIFEST_FILE, IndexConfig, Manifest, check_compatible, file_checksum
 from index.records import RECORDS_FILE, Records, write_records
-from index.views import LAYOUT_COLUMNS, LAYOUT_FILE, Layout, LazyMapping, LazySequence
+from index.views import LAYOUT_COLUMNS, LAYOUT_FILE, Float32Rows, Layout, LazyMapping, LazySequence
 
-CURRENT = "CURRENT"
 CHUNK_VECTORS_FILE = "chunks.npy"
 SENTENCES_FILE = "sentences.npy"
+SENTENCE_DTYPE = np.float16  # measured: gold and SciFact figures unchanged, half the bytes of float32
 SPANS_FILE = "spans.npy"
 CHUNK_SENTENCES_FILE = "chunk_sentences.npy"
 LEXICAL_DIR = "lexical"
@@ -68,7 +71,8 @@ class IndexData:
     def __init__(self, folder: Path, manifest: Manifest, layout: Layout, records: Records, arrays: dict, dense, lexical: LexicalIndex):
         self.folder, self.manifest, self.layout, self.records = folder, manifest, layout, records
         self.dense, self.lexical = dense, lexical
-        self.sentence_vectors: np.ndarray | None = arrays.get(SENTENCES_FILE)
+        stored = arrays.get(SENTENCES_FILE)
+        self.sentence_vectors: Float32Rows | None = Float32Rows(stored) if stored is not None else None
         self._chunk_vectors: np.ndarray = arrays[CHUNK_VECTORS_FILE]
         self._spans: np.ndarray = arrays[SPANS_FILE]
         self._chunk_sentences: np.ndarray = arrays[CHUNK_SENTENCES_FILE]
@@ -137,17 +141,6 @@ def sentence_ranges(chunks: Sequence[Chunk], spans: Sequence[Span]) -> np.ndarra
     return np.array([(r.start, r.stop) for r in inside], dtype=np.int64).reshape(-1, 2)
 
 
-def current_generation(index_dir: Path) -> Path:
-    pointer = index_dir / CURRENT
-    if not pointer.exists():
-        raise IndexNotFound(f"no index in {index_dir}; build one with `qa index build --index {index_dir}`")
-    name = pointer.read_text().strip()
-    folder = index_dir / name
-    if not name or "/" in name or not folder.is_dir():
-        raise IndexCorrupt(f"{pointer} names a missing generation {name!r}; rebuild with `qa index build --force --index {index_dir}`")
-    return folder
-
-
 def read_manifest(index_dir: Path) -> Manifest:
     return Manifest.read(current_generation(index_dir))
 
@@ -193,7 +186,7 @@ def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
         raise IndexCorrupt(f"index at {folder} is damaged ({type(exc).__name__}: {exc}); {hint}") from exc
     keys = records.document_keys()
     dim = manifest.config.model.dim
-    types = {CHUNK_VECTORS_FILE: np.float32, SENTENCES_FILE: np.float32, SPANS_FILE: np.int64, CHUNK_SENTENCES_FILE: np.int64}
+    types = {CHUNK_VECTORS_FILE: np.float32, SENTENCES_FILE: SENTENCE_DTYPE, SPANS_FILE: np.int64, CHUNK_SENTENCES_FILE: np.int64}
     expected_counts = np.fromiter((e.chunks for e in manifest.documents.values()), np.int64, len(manifest.documents))
     consistent = (
         np.array_equal(layout.chunk_counts, expected_counts)
@@ -203,11 +196,22 @@ def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
         and (SENTENCES_FILE not in arrays or arrays[SENTENCES_FILE].shape == (layout.sentences, dim))
         and len(keys) == len(layout.doc_ids) and [keys.get(d) for d in layout.doc_ids] == layout.keys.tolist()
         and all(array.dtype == types[name] for name, array in arrays.items())
+        and (not manifest.config.sentences or _ranges_inside(arrays[CHUNK_SENTENCES_FILE], layout))
     )
     if not consistent:
         records.close()
         raise IndexCorrupt(f"index at {folder} is inconsistent (vector, record and manifest counts differ); {hint}")
     return IndexData(folder, manifest, layout, records, arrays, dense, lexical)
+
+
+def _ranges_inside(ranges: np.ndarray, layout: Layout) -> bool:
+    """Whether every chunk's sentence range lies inside its document's sentences (a damaged
+    `chunk_sentences.npy` of the right size would otherwise fail on the first question)."""
+    if not len(ranges):
+        return True
+    counts = layout.sentence_counts[layout.chunk_documents]
+    start, stop = ranges[:, 0], ranges[:, 1]
+    return bool(np.all((0 <= start) & (start <= stop) & (stop <= counts)))
 
 
 @dataclass(frozen=True)
@@ -234,11 +238,41 @@ def write_generation(
 ) -> Path:
     """Write a complete generation beside the live one, its documents `entries` in order, and make
     it live atomically. The records of kept documents are copied from `previous` with its file,
-    so only fresh documents' rows are written; `lexical` is the BM25 index of `chunk_terms`."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    so only fresh documents' rows are written; `lexical` is the BM25 index of `chunk_terms`.
+
+    A failed write (a full disk, an I/O error) removes the half-written folder and raises
+    IndexWriteFailed naming the file, the previous generation left live."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     folder = index_dir / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+        _write_files(folder, manifest, entries, previous, lexical, chunk_terms)
+        fsync_tree(folder)
+    except BaseException as exc:  # a bug or Ctrl-C leaves no half-written folder either
+        failed = failed_file(folder, exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        state = PREVIOUS_LIVE if is_live(index_dir) else NONE_LIVE
+        error = IndexWriteFailed.during(exc, failed, index_dir, state) if isinstance(exc, WRITE_ERRORS) else None
+        if error is None:
+            raise
+        raise error from exc
+    try:
+        swap_current(index_dir, folder.name)
+    except OSError as exc:  # the folder stays (live after the rename, unflushed): the next build removes it if not live
+        swapped = is_live(index_dir) and current_generation(index_dir) == folder
+        raise IndexWriteFailed.during(exc, CURRENT, index_dir, UNFLUSHED if swapped else PREVIOUS_LIVE) from exc
+    remove_stale_generations(index_dir)
+    return folder
+
+
+WRITE_ERRORS = (OSError, sqlite3.Error, RuntimeError)  # what numpy and the files, SQLite and FAISS raise on a failed write
+
+
+def _write_files(
+    folder: Path, manifest: Manifest, entries: Sequence[Kept | Fresh], previous: IndexData | None,
+    lexical: LexicalIndex, chunk_terms: ChunkTerms,
+) -> None:
     config = manifest.config
     kept = {e.position for e in entries if isinstance(e, Kept)}
     old = previous.layout if previous is not None else None
@@ -258,7 +292,7 @@ def write_generation(
             carried.append(np.arange(old.first_chunk[p], old.first_chunk[p + 1], dtype=np.int64))
             span_parts.add_rows(previous._spans, *sentences)
             if config.sentences:
-                sentence_parts.add_rows(previous.sentence_vectors, *sentences)
+                sentence_parts.add_rows(previous.sentence_vectors.stored, *sentences)
         else:
             where = next(placed)
             table.append((where.key, where.first_chunk, len(e.chunks), len(e.sentences)))
@@ -274,7 +308,7 @@ def write_generation(
     span_parts.save(folder / SPANS_FILE, np.int64, 2)
     range_parts.save(folder / CHUNK_SENTENCES_FILE, np.int64, 2)
     if config.sentences:
-        sentence_parts.save(folder / SENTENCES_FILE, np.float32, dim)
+        sentence_parts.save(folder / SENTENCES_FILE, SENTENCE_DTYPE, dim)
     sentence_vectors = np.load(folder / SENTENCES_FILE, mmap_mode="r") if config.sentences else None
     vectors = np.load(folder / CHUNK_VECTORS_FILE, mmap_mode="r")
     clusters = Clusters.read(previous.folder, previous.manifest.dense) if previous is not None else None
@@ -282,11 +316,8 @@ def write_generation(
     del vectors, sentence_vectors
     chunk_terms.save(folder)
     lexical.save(folder / LEXICAL_DIR)
-    replace(manifest, artifacts=_sizes(folder), dense=dense).write(folder)
-    _fsync_tree(folder)
-    _swap_current(index_dir, folder.name)
-    remove_stale_generations(index_dir)
-    return folder
+    sizes = _sizes(folder)
+    replace(manifest, artifacts=sizes, checksums={name: file_checksum(folder / name) for name in sizes}, dense=dense).write(folder)
 
 
 class _Parts:
@@ -330,40 +361,3 @@ def _sizes(folder: Path) -> dict[str, int]:
         p.relative_to(folder).as_posix(): p.stat().st_size
         for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST_FILE
     }
-
-
-def remove_stale_generations(index_dir: Path) -> None:
-    """Delete generations other than the live one, and unswapped `CURRENT` files (left by finished or killed builds)."""
-    live = (index_dir / CURRENT).read_text().strip() if (index_dir / CURRENT).exists() else None
-    for child in index_dir.glob("gen-*"):
-        if child.is_dir() and child.name != live:
-            shutil.rmtree(child, ignore_errors=True)
-    for tmp in index_dir.glob(f"{CURRENT}.*.tmp"):
-        tmp.unlink(missing_ok=True)
-
-
-def _swap_current(index_dir: Path, name: str) -> None:
-    tmp = index_dir / f"{CURRENT}.{uuid.uuid4().hex[:8]}.tmp"
-    with open(tmp, "w") as out:
-        out.write(name + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    for path in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
-        _fsync_dir(path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

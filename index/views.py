@@ -135,3 +135,18 @@ class LazySequence(Sequence[V]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {len(self)}>"
+
+
+class Float32Rows:
+    """Read-only rows of a stored array (float16 on disk), read back as float32 so that
+    products and means are computed at full precision; `stored` is the array as kept."""
+
+    def __init__(self, stored: np.ndarray):
+        self.stored = stored
+        self.shape, self.dtype = stored.shape, np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return np.asarray(self.stored[rows], dtype=np.float32)

@@ -132,7 +132,7 @@ def _positive(value: str) -> int:
 
 
 def cmd_build(args) -> int:
-    from index.build import build_index
+    from index.build import DAMAGE_NOTE, build_index
     from index.embedder import default_encoder
     from index.manifest import IndexConfig
 
@@ -142,7 +142,7 @@ def cmd_build(args) -> int:
     for skipped in report.skipped:
         print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     for note in report.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"{'warning' if note.startswith(DAMAGE_NOTE) else 'note'}: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_json()))
     else:
@@ -156,7 +156,7 @@ def cmd_build(args) -> int:
 def cmd_status(args) -> int:
     from index.build import index_status
 
-    status = index_status(args.index, args.corpus)
+    status = index_status(args.index, args.corpus, verify=True)  # damage is an error naming the file
     data = status.to_json()
     if args.json:
         print(json.dumps(data))
@@ -165,6 +165,7 @@ def cmd_status(args) -> int:
     print(f"documents: {data['documents']}   chunks: {data['chunks']}")
     print(f"model:     {data['model']} ({data['dim']}d)   format: {data['format_version']}")
     print(f"built at:  {data['built_at']}")
+    print(f"verified:  {status.verification.describe()}")
     if data["stale"]:
         print("changed since the build (run `qa index build`):")
         for path in data["stale"]:

@@ -77,7 +77,7 @@ def test_vectors_are_mapped_read_only_and_searchable(index):
     data = load_index(index, CONFIG)
     vectors = data.chunk_vectors()
     assert vectors.dtype == np.float32 and not vectors.flags.writeable and type(vectors) is np.ndarray
-    assert data.sentence_vectors is not None and not data.sentence_vectors.flags.writeable
+    assert data.sentence_vectors is not None and not data.sentence_vectors.stored.flags.writeable
     assert data.dense.ntotal == len(vectors) == len(data.chunks)
     _, found = data.dense.search(np.ascontiguousarray(vectors[5:6]), 1)
     assert found[0][0] == 5
