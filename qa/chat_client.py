@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-ENV_BASE_URL = "QA_LLM_BASE_URL"
-ENV_MODEL = "QA_LLM_MODEL"
-ENV_API_KEY = "QA_LLM_API_KEY"
-ENV_TIMEOUT = "QA_LLM_TIMEOUT"
+ENV_PREFIX = "QA_LLM_"
+ENV_BASE_URL = ENV_PREFIX + "BASE_URL"
+ENV_MODEL = ENV_PREFIX + "MODEL"
+ENV_API_KEY = ENV_PREFIX + "API_KEY"
+ENV_TIMEOUT = ENV_PREFIX + "TIMEOUT"
 DEFAULT_TIMEOUT = 30.0
 MAX_REPLY_BYTES = 2_000_000
 TEMPERATURE = 0
@@ -25,9 +26,13 @@ TEMPERATURE = 0
 # --------------------------------------------------------------------------- configuration
 
 
+class LLMConfigError(ValueError):
+    """An invalid LLM setting; the message names the rule (and the variable, from the environment)."""
+
+
 @dataclass(frozen=True)
 class LLMConfig:
-    """Where and how to ask for answers; validated on construction."""
+    """Where and how to ask for answers; validated on construction (LLMConfigError)."""
 
     base_url: str
     model: str
@@ -37,7 +42,7 @@ class LLMConfig:
     def __post_init__(self) -> None:
         problems = _problems(self.base_url, self.model, self.api_key, self.timeout)
         if problems:
-            raise ValueError(problems[0][1])
+            raise LLMConfigError(problems[0][1])
 
     @property
     def endpoint(self) -> str:
@@ -49,7 +54,7 @@ class LLMConfig:
     def from_env(cls, environ: dict[str, str] | None = None) -> "LLMConfig | None":
         """The configuration from the environment, or None unless base URL and model are set.
 
-        Raises ValueError naming the variable when a value is invalid.
+        Raises LLMConfigError naming the variable when a value is invalid.
         """
         env = os.environ if environ is None else environ
         base_url = env.get(ENV_BASE_URL, "").strip()
@@ -63,12 +68,12 @@ class LLMConfig:
             try:
                 timeout = float(raw_timeout)
             except ValueError:
-                raise ValueError(f"{ENV_TIMEOUT}: timeout must be a number of seconds, got {raw_timeout!r}") from None
+                raise LLMConfigError(f"{ENV_TIMEOUT}: timeout must be a number of seconds, got {raw_timeout!r}") from None
         names = {"base_url": ENV_BASE_URL, "model": ENV_MODEL, "api_key": ENV_API_KEY, "timeout": ENV_TIMEOUT}
         problems = _problems(base_url, model, api_key, timeout)
         if problems:
             name, message = problems[0]
-            raise ValueError(f"{names[name]}: {message}")
+            raise LLMConfigError(f"{names[name]}: {message}")
         return cls(base_url, model, api_key, timeout)
 
 

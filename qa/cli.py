@@ -6,8 +6,11 @@ Only this module and the UI turn domain errors into messages and exit codes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
+import signal
 import sys
 from pathlib import Path
 
@@ -15,6 +18,15 @@ DEFAULT_INDEX = Path(os.environ.get("QA_INDEX", "data/index"))
 DEFAULT_CORPUS = Path(os.environ.get("QA_CORPUS", str(Path(__file__).resolve().parent.parent / "corpus" / "documents")))
 EXIT_USER_ERROR = 2
 EXIT_GATE_FAILED = 3
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a reader closing the pipe (`qa ask ... | head`) gives a shell
+LLM_OFF_WARNING = "warning: {problem}; LLM answers are off (fix or unset the setting)"
+LLM_SETTING_ERROR = "{problem}; fix or unset the setting to use --llm"
+# Terminal control characters (C0 but tab and newline, DEL, C1, bidirectional overrides) in text
+# from documents, file names or settings are printed as visible escapes such as \x1b.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # json.dumps escapes only C0
 
 
 class UserError(Exception):
@@ -29,27 +41,65 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # domain errors become one line; real bugs keep their traceback
         message = _user_message(exc)
         if message is None:
             raise
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that nothing more is written to the closed pipe
+    (the standard way: https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (output captured in-process)
+        pass
+
+
+def one_line(text: str) -> str:
+    """A message on one line: control characters and line breaks shown as escapes (\\n, \\x1b)."""
+    return _CONTROL_OR_BREAK.sub(_escape, str(text))
+
+
+def terminal_text(text: str) -> str:
+    """Text from documents for a terminal: control characters but newline and tab shown as escapes."""
+    return _CONTROL.sub(_escape, text)
+
+
+def json_line(data) -> str:
+    """One JSON line with non-ASCII text kept but C1 and bidirectional controls escaped."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
+
+
+def _escape(match: re.Match) -> str:
+    c = match.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
 
 
 def _user_message(exc: Exception) -> str | None:
     from corpus.errors import CorpusError
     from eval.gold import EvalError
     from index.errors import IndexError_
+    from qa.chat_client import LLMConfigError
     from qa.question import InvalidQuestion
     from qa.retrieval import UnknownDocument
 
-    if isinstance(exc, (UserError, CorpusError, EvalError, IndexError_, InvalidQuestion, UnknownDocument)):
+    if isinstance(exc, (UserError, CorpusError, EvalError, IndexError_, InvalidQuestion, UnknownDocument, LLMConfigError)):
         return str(exc)
+    if isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError)):  # a path the user can fix
+        return f"cannot open {exc.filename}: {exc.strerror}" if exc.filename else str(exc)
     return None
 
 
@@ -92,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument("--auth", default=os.environ.get("QA_AUTH") or None, help="user:password required to use the UI and API (or QA_AUTH)")
     serve.add_argument("--data", type=Path, default=Path("data"), help="folder for feedback records (default: %(default)s)")
+    serve.add_argument("--corpus", type=Path, default=None, help="folder that documents added in the browser go to (default: the one the index was built from)")
+    serve.add_argument("--read-only", action="store_true", help="no adding or removing documents from the browser")
     serve.set_defaults(run=cmd_serve)
 
     ev = sub.add_parser("eval", help="run the gold questions (or `qa eval beir DIR`) and report metrics")
@@ -140,9 +192,9 @@ def cmd_build(args) -> int:
     report = build_index(args.corpus, args.index, encoder, IndexConfig(model=encoder.info), force=args.force,
                          progress=not args.json and sys.stderr.isatty())
     for skipped in report.skipped:
-        print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"warning: skipped {one_line(skipped.path)}: {one_line(skipped.reason)}", file=sys.stderr)
     for note in report.notes:
-        print(f"{'warning' if note.startswith(DAMAGE_NOTE) else 'note'}: {note}", file=sys.stderr)
+        print(f"{'warning' if note.startswith(DAMAGE_NOTE) else 'note'}: {one_line(note)}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_json()))
     else:
@@ -169,7 +221,7 @@ def cmd_status(args) -> int:
     if data["stale"]:
         print("changed since the build (run `qa index build`):")
         for path in data["stale"]:
-            print(f"  {path}")
+            print(f"  {one_line(path)}")
     else:
         print("corpus:    up to date")
     return 0
@@ -199,16 +251,15 @@ def _printable(text: str) -> str:
 
 
 def cmd_ask(args) -> int:
-    from qa.assistant import Assistant
     from qa.render import render_answer
 
     if args.question is not None and not args.question.strip():
         raise UserError("the question is empty; type a question about the documents")
-    assistant = Assistant.open(args.index)
+    assistant = _open_assistant(args.index, llm_required=args.llm)
     answer_mode = "llm" if args.llm else "extractive"
     if args.question is not None:
         answer = assistant.ask(args.question, k=args.k, mode=args.mode, doc_ids=tuple(args.doc), answer_mode=answer_mode)
-        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_answer(answer))
+        print(json_line(answer.to_json()) if args.json else terminal_text(render_answer(answer)))
         return 0
     failures = 0
     for line in sys.stdin:
@@ -216,28 +267,75 @@ def cmd_ask(args) -> int:
             continue
         try:
             answer = assistant.ask(line, k=args.k, mode=args.mode, doc_ids=tuple(args.doc), answer_mode=answer_mode)
-            out = answer.to_json() if args.json else render_answer(answer)
+            out = answer.to_json() if args.json else terminal_text(render_answer(answer))
         except Exception as exc:
             message = _user_message(exc)
             if message is None:
                 raise
             failures += 1
-            out = {"question": line.strip()[:200], "error": message} if args.json else f"error: {message}"
-        print(json.dumps(out, ensure_ascii=False) if args.json else out + "\n", flush=True)
+            out = {"question": line.strip()[:200], "error": message} if args.json else f"error: {one_line(message)}"
+        print(json_line(out) if args.json else out + "\n", flush=True)
     return EXIT_USER_ERROR if failures else 0
+
+
+def _open_assistant(index: Path, llm_required: bool):
+    """The assistant on the index folder; a bad QA_LLM_* setting is an error when LLM answers
+    are asked for, else a warning and LLM answers are off."""
+    from qa.assistant import Assistant
+
+    _check_index_folder(index)
+    with _llm_settings_checked(llm_required):
+        return Assistant.open(index)
+
+
+def _check_index_folder(index: Path) -> None:
+    """UserError for an --index that cannot be an index folder (a file, an unreadable folder);
+    a missing one is left to the index, which says how to build it."""
+    if index.exists() and not index.is_dir():
+        raise UserError(f"--index {one_line(index)} is a file, not a folder; pass the folder `qa index build` wrote")
+    if index.is_dir() and not os.access(index, os.R_OK | os.X_OK):
+        raise UserError(f"--index {one_line(index)} cannot be read (permission denied)")
+
+
+@contextlib.contextmanager
+def _llm_settings_checked(required: bool):
+    """Check the QA_LLM_* settings; when they are invalid and not `required`, warn and hide them
+    while the body runs (`Assistant.open` reads them), so that LLM answers are off."""
+    from qa.chat_client import ENV_PREFIX, LLMConfig, LLMConfigError
+
+    try:
+        LLMConfig.from_env()
+    except LLMConfigError as exc:
+        if required:
+            raise UserError(LLM_SETTING_ERROR.format(problem=exc)) from None
+        print(one_line(LLM_OFF_WARNING.format(problem=exc)), file=sys.stderr)
+    else:
+        yield
+        return
+    hidden = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
+    for name in hidden:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def cmd_serve(args) -> int:
     from qa.ui import serve
 
-    serve(index_dir=args.index, host=args.host, port=args.port, auth=args.auth, data_dir=args.data)
+    _check_index_folder(args.index)
+    with _llm_settings_checked(required=False):
+        serve(index_dir=args.index, host=args.host, port=args.port, auth=args.auth, data_dir=args.data,
+              corpus_dir=args.corpus, read_only=args.read_only)
     return 0
 
 
 def cmd_eval(args) -> int:
     from eval.runner import run_cli
 
-    return run_cli(args)
+    with _llm_settings_checked(required=False):  # the evaluation answers extractively
+        return run_cli(args)
 
 
 if __name__ == "__main__":

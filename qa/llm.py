@@ -3,10 +3,13 @@
 An OpenAI-compatible chat completions endpoint (configured as `qa.chat_client` describes) is given the question and the top passages, each
 wrapped in `<passage n=".." title="..">` delimiters and fitted to a token budget. The model must
 end every sentence with the marker [n] of the passage that supports it. The reply is then
-verified: a sentence is kept only when it cites a passage that was given and that passage
-supports it (embedding cosine to its best sentence, share of content terms, and every number
-it states). Kept sentences are renumbered and cite verbatim quotes at document offsets, so an
-LLM answer carries the same guarantees as an extractive one.
+verified by `qa.support`: each sentence is checked against the passage sentence (or two adjacent
+ones) that supports it best, which must hold its content words clause by clause, its names and
+numbers, and agree with its negations. A sentence is kept citing the passages that support it;
+one whose support lies only in another given passage is re-cited there; one with no support (or
+citing no given passage) is dropped and counted. Kept sentences are renumbered and cite the
+supporting sentences as verbatim quotes at document offsets, so an LLM answer carries the same
+guarantees as an extractive one.
 
 Remote problems (timeouts, connection and HTTP errors, malformed replies) never raise: the
 result is `ok=False` with a one-line notice and the caller shows the extractive answer.
@@ -25,13 +28,11 @@ from qa.records import NO_ANSWER
 if TYPE_CHECKING:
     from index.embedder import TextEncoder
     from qa.composer import Extract
-    from qa.records import Hit
+    from qa.records import Hit, Quote
+    from qa.support import Support
 
 
 PASSAGE_TOKEN_BUDGET = 3000  # tokens (cl100k) of all passage blocks sent to the model
-SUPPORT_COSINE = 0.6  # least cosine between a sentence and the best sentence of its passage
-SUPPORT_OVERLAP = 0.5  # least share of the sentence's content terms found in its passage
-SUPPORT_NUMBERS = True  # every number a sentence states must also appear in its passage
 
 
 SYSTEM_PROMPT = f"""You answer questions about a collection of documents on mining governance. \
@@ -69,7 +70,6 @@ _MARKER_AFTER_STOP = re.compile(rf"([.!?…]+)((?:[ \t]*{_MARKER})+)")
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•▪‣◦]|\d{1,2}[.)])\s+")
 _DELIMITER = re.compile(r"<(?=\s*/?\s*passage)", re.I)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 # --------------------------------------------------------------------------- prompt
@@ -186,7 +186,7 @@ class LLMAnswerer:
         return self.verify(reply, passages)
 
     def verify(self, reply: str, passages: list[Passage]) -> LLMResult:
-        """Check every sentence of `reply` against the passages it cites."""
+        """Check every sentence of `reply` against the passage sentences (`qa.support`)."""
         from qa.composer import Extract
 
         text = _THINK.sub("", reply).strip()  # reasoning models may prepend <think>...</think>
@@ -197,14 +197,13 @@ class LLMAnswerer:
         claims = _claims(text)
         given = {p.n: p for p in passages}
         valid = [c for c in claims if c.cites and all(n in given for n in c.cites)]
-        supported = self._supported(valid, given)
-        kept = [(claim, support) for claim, support in zip(valid, supported) if support]
+        kept = [(claim, found) for claim, found in zip(valid, _supports(valid, passages)) if found]
         dropped = len(claims) - len(kept)
         if not kept:
             return _failed(
                 f"no sentence of the LLM answer was supported by the passages ({dropped} dropped)", dropped, reply
             )
-        extract = _compose(kept, given)
+        extract = _compose(kept, given, self._cosines(kept, given))
         notice = (
             f"{dropped} sentence{'s' if dropped != 1 else ''} of the LLM answer "
             f"{'were' if dropped != 1 else 'was'} dropped because the passages do not support "
@@ -213,48 +212,41 @@ class LLMAnswerer:
         )
         return LLMResult(True, extract, dropped, notice, reply)
 
-    def _supported(self, claims: list[_Claim], given: dict[int, Passage]) -> list[dict[int, tuple[float, tuple[int, int]]]]:
-        """For each claim, {passage n: (cosine, quote span)} of the cited passages supporting it."""
+    def _cosines(self, kept: list[tuple[_Claim, list[Support]]], given: dict[int, Passage]) -> list[float]:
+        """For each kept claim, the embedding cosine to its closest quote (the answer's confidence)."""
         import numpy as np
 
-        from corpus.sentences import split_sentences
-        from qa.question import key_terms
-
-        if not claims:
-            return []
-        cited = sorted({n for c in claims for n in c.cites})
-        spans: dict[int, list[tuple[int, int]]] = {}
-        texts: list[str] = [c.text for c in claims]
-        rows: dict[int, tuple[int, int]] = {}
-        for n in cited:
-            chunk = given[n].hit.chunk
-            spans[n] = [
-                (s, e) for s, e in split_sentences(given[n].text, offset=chunk.start)
-                if re.search(r"\w", chunk.text[s - chunk.start:e - chunk.start])
-            ]
-            rows[n] = (len(texts), len(texts) + len(spans[n]))
-            texts.extend(chunk.text[s - chunk.start:e - chunk.start] for s, e in spans[n])
-        vectors = np.asarray(self.encoder.encode(texts), dtype=np.float32)
-        terms = {n: set(key_terms(given[n].text)) for n in cited}
-        numbers = {n: _numbers(given[n].text) for n in cited}
-        out = []
-        for i, claim in enumerate(claims):
-            claim_terms = key_terms(claim.text)
-            claim_numbers = _numbers(claim.text)
-            support: dict[int, tuple[float, tuple[int, int]]] = {}
-            for n in claim.cites:
-                a, b = rows[n]
-                if a == b or not claim_terms:
-                    continue
-                cosines = vectors[a:b] @ vectors[i]
-                best = int(np.argmax(cosines))
-                cosine = float(cosines[best])
-                overlap = sum(t in terms[n] for t in claim_terms) / len(claim_terms)
-                numbers_ok = not SUPPORT_NUMBERS or claim_numbers <= numbers[n]
-                if cosine >= SUPPORT_COSINE and overlap >= SUPPORT_OVERLAP and numbers_ok:
-                    support[n] = (cosine, spans[n][best])
-            out.append(support)
+        quotes = [_quote(given[s.passage], s).text for _, found in kept for s in found]
+        vectors = np.asarray(self.encoder.encode([c.text for c, _ in kept] + quotes), dtype=np.float32)
+        out, row = [], len(kept)
+        for i, (_, found) in enumerate(kept):
+            out.append(float(np.max(vectors[row:row + len(found)] @ vectors[i])))
+            row += len(found)
         return out
+
+
+def _supports(claims: list[_Claim], passages: list[Passage]) -> list[list[Support]]:
+    """For each claim, its supports among the sentences of all the passages given (`qa.support`)."""
+    from corpus.sentences import split_sentences
+    from qa import support
+
+    if not claims:
+        return []
+    candidates = []
+    for p in passages:
+        chunk = p.hit.chunk
+        spans = [(s, e) for s, e in split_sentences(p.text, offset=chunk.start)
+                 if re.search(r"\w", chunk.text[s - chunk.start:e - chunk.start])]
+        candidates += support.windows(p.n, chunk.text, spans, chunk.start)
+    lowercase = support.lowercase_words([p.text for p in passages])
+    return [support.best_support(support.claim(c.text, lowercase), candidates, c.cites) for c in claims]
+
+
+def _quote(passage: Passage, found: Support) -> Quote:
+    from qa.records import Quote
+
+    chunk = passage.hit.chunk
+    return Quote(chunk.text[found.start - chunk.start:found.end - chunk.start], found.start, found.end)
 
 
 def _failed(reason: str, unsupported: int = 0, reply: str = "") -> LLMResult:
@@ -286,31 +278,23 @@ def _claims(text: str) -> list[_Claim]:
     return claims
 
 
-def _numbers(text: str) -> set[str]:
-    return {m.replace(",", "") for m in _NUMBER.findall(text)}
-
-
-def _compose(kept, given: dict[int, Passage]) -> Extract:
-    """The answer text with markers renumbered by first use, and the citations they name."""
+def _compose(kept: list[tuple[_Claim, list[Support]]], given: dict[int, Passage], cosines: list[float]) -> Extract:
+    """The answer text with markers renumbered by first use, and the citations they name; a claim
+    cites the passages that support it (`qa.support` may have re-cited it)."""
     from qa.composer import Extract
-    from qa.records import Citation, Quote
+    from qa.records import Citation
 
     numbers: dict[int, int] = {}
     quotes: dict[int, list[Quote]] = {}
-    parts, cosines = [], []
-    for claim, support in kept:
+    parts = []
+    for claim, found in kept:
         marks = []
-        for n in claim.cites:
-            if n not in support:
-                continue
-            cosine, (s, e) = support[n]
-            new = numbers.setdefault(n, len(numbers) + 1)
-            chunk = given[n].hit.chunk
-            quote = Quote(chunk.text[s - chunk.start:e - chunk.start], s, e)
-            if quote not in quotes.setdefault(n, []):
-                quotes[n].append(quote)
+        for s in found:
+            new = numbers.setdefault(s.passage, len(numbers) + 1)
+            quote = _quote(given[s.passage], s)
+            if quote not in quotes.setdefault(s.passage, []):
+                quotes[s.passage].append(quote)
             marks.append(f"[{new}]")
-        cosines.append(max(c for c, _ in support.values()))
         parts.append(f"{claim.text} {''.join(marks)}")
     citations = tuple(
         Citation(new, given[n].hit.chunk, tuple(quotes[n]), given[n].hit.score) for n, new in numbers.items()

@@ -137,7 +137,8 @@ def test_sentence_citing_a_passage_not_given_is_dropped(fake_encoder):
         "Mining companies must also plant ten thousand trees on the moon [1].",  # no support at all
         "The royalty rate is 7 percent of gross revenue [1].",  # a figure the passage does not state
         "Royalties are paid to the national treasury every quarter.",  # no marker
-        "Royalties are paid to the national treasury every quarter [2].",  # cites the wrong passage
+        "Royalties are paid to the national treasury every quarter, and mining firms keep half of them [1].",  # invented
+        "Royalties are not paid to the national treasury every quarter [1].",  # the passage's negation
     ],
 )
 def test_unsupported_sentence_is_dropped_and_counted(fake_encoder, invented):
@@ -147,6 +148,22 @@ def test_unsupported_sentence_is_dropped_and_counted(fake_encoder, invented):
     assert result.ok and result.unsupported == 1
     assert result.extract.text == "Community consultation is required before a mining licence is granted. [1]"
     assert [c.chunk.doc_id for c in result.extract.citations] == ["d2"]
+
+
+def test_sentence_citing_the_wrong_given_passage_is_re_cited(fake_encoder):
+    reply = "Community consultation is required before a mining licence is granted [2]. " \
+        "Royalties are paid to the national treasury every quarter [2]."
+    result, _ = ask(fake_encoder, Reply(reply), hits("d1", "d2"))
+
+    assert result.ok and result.unsupported == 0
+    assert result.extract.text == (
+        "Community consultation is required before a mining licence is granted. [1] "
+        "Royalties are paid to the national treasury every quarter. [2]"
+    )
+    assert [(c.chunk.doc_id, [q.text for q in c.quotes]) for c in result.extract.citations] == [
+        ("d2", ["Community consultation is required before a mining licence is granted."]),
+        ("d1", ["Royalties are paid to the national treasury every quarter."]),
+    ]
 
 
 def test_reasoning_block_is_ignored(fake_encoder):
