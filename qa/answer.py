@@ -119,7 +119,7 @@ class ExtractiveAnswerer:
         confidence = max((c.cosine for c in ranked), default=0.0)
         by_form = self._by_form(question, ranked, named_docs)
         if by_form is not None:
-            return compose(by_form, confidence, hits) if by_form else self._not_found(question, named_docs, confidence)
+            return compose(by_form, confidence, hits, place=self.units.place) if by_form else self._not_found(question, named_docs, confidence)
         best = ranked[:FOCUS_DEPTH]
         if (
             confidence < ABSTAIN_BELOW
@@ -131,7 +131,7 @@ class ExtractiveAnswerer:
             return Extract(NO_ANSWER, (), confidence, True)
         rows = self._rows(question, ranked)
         if rows:
-            return compose(rows, confidence, hits)  # "Which signatories are based in Botswana?": the rows that say so
+            return compose(rows, confidence, hits, place=self.units.place)  # "Which signatories are based in Botswana?": the rows that say so
         # "What do the initiative and the statement say about ...?": from those two, when they say anything
         named_only = [c for c in ranked if c.hit.chunk.doc_id in named_docs] if len(named_docs) >= 2 else []
         chosen = self._choose(question, named_only or ranked)
@@ -147,12 +147,12 @@ class ExtractiveAnswerer:
             chosen += self._from_each_document(named_docs, ranked, chosen)
         quoted = self.units.with_follow_ups(self.units.with_list_items(chosen, whole=question.expects == LIST))
         if len(named_docs) < 2 or question.across_documents:
-            return compose(self.units.with_counts(quoted), confidence, hits)
+            return compose(self.units.with_counts(quoted), confidence, hits, place=self.units.place)
         lines = self._each_named_says(question, named_docs, ranked, quoted)
         if not lines:
             return Extract(NO_ANSWER, (), confidence, True)
         abstained = all(isinstance(line, Statement) for line in lines)
-        return compose(self.units.with_counts(lines), confidence, hits, abstained=abstained)
+        return compose(self.units.with_counts(lines), confidence, hits, abstained=abstained, place=self.units.place)
 
     def _each_named_says(
         self, question: Question, named: tuple[str, ...], ranked: list[Candidate], quoted: list[Candidate]

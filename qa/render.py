@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from qa.composer import ITEM_LEAD
 from qa.records import Answer
 
 
@@ -17,7 +18,7 @@ def _where(section: tuple[str, ...], page: int | None) -> str:
 
 
 def render_answer(answer: Answer, width: int = 100) -> str:
-    lines = [textwrap.fill(answer.text, width)]
+    lines = [textwrap.fill(line, width, subsequent_indent="   " if ITEM_LEAD.match(line) else "") for line in answer.text.split("\n")]
     if answer.notice:
         lines += ["", f"note: {answer.notice}"]
     if answer.abstained:

@@ -7,7 +7,9 @@ are available to programs as the "/ask" API endpoint, returning `Answer.to_json(
 """
 
 import ipaddress
+import json
 import logging
+import secrets
 import os
 import sys
 from pathlib import Path
@@ -21,16 +23,21 @@ import gradio as gr  # noqa: E402
 
 from qa.feedback import append_feedback, feedback_record  # noqa: E402
 from qa.followup import read_as_follow_up  # noqa: E402
+from qa.library import MAX_UPLOAD_BYTES, REMOVED_DIR, Library, LibraryError, Upload, serving_library  # noqa: E402
+from qa.login import LoginGuard  # noqa: E402
 from qa.question import InvalidQuestion  # noqa: E402
+from qa.ui_assets import CSS, LOAD_JS, PAGE_JS, THEME_JS, VIEWER_JS  # noqa: E402
 from qa.ui_html import (  # noqa: E402
-    answer_html, error_html, header_html, question_html, quote_spans, sources_html, status_html, viewer_html,
+    answer_html, change_html, documents_html, error_html, header_html, question_html, quote_spans, sources_html, status_html,
 )
+from qa.viewer import viewer_html  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 TITLE = "Mining Governance Q&A"
 CONCURRENCY = 4
 QUEUE_MAX = 256
+MAX_K = 20  # most passages one question may ask for, in the UI and the API
 EXAMPLES = (
     "Which principles must the HLEAG process be based on?",
     "What is CCCMC?",
@@ -39,86 +46,8 @@ EXAMPLES = (
     "Who won the 2022 World Cup?",
 )
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
-
-# The sources panel installs one document-level listener: a click on any citation link (in the
-# chat or in the panel) becomes the panel's "cite" event, answered with the document viewer.
-CITE_JS = r"""
-window.__qaTrigger = trigger;
-if (!window.__qaCiteInstalled) {
-  window.__qaCiteInstalled = true;
-  document.addEventListener('click', (e) => {
-    const a = e.target && e.target.closest ? e.target.closest('a.cite') : null;
-    if (!a) return;
-    // The chat's sanitizer drops data-* attributes, so the link's target names it: #cite-<turn>-<n>.
-    const m = /^#(cite|hit)-(\d+)-(\d+)$/.exec(a.getAttribute('href') || '');
-    if (!m) return;
-    e.preventDefault();
-    e.stopPropagation();
-    window.__qaTrigger('cite', {kind: m[1], turn: Number(m[2]), n: Number(m[3])});
-  }, true);
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Escape') return;
-    const close = document.querySelector('#viewer-close');
-    if (close && close.offsetParent !== null) close.click();
-  });
-}
-"""
-
-# The viewer scrolls its text so that the cited passage sits a third of the way down.
-VIEWER_JS = """
-const go = () => {
-  const box = element.querySelector('.viewer-text');
-  const passage = element.querySelector('#viewer-passage');
-  if (!box || !passage) return;
-  const target = passage.querySelector('mark') || passage;
-  box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 3;
-};
-const later = () => { requestAnimationFrame(go); setTimeout(go, 120); };
-later();
-watch('value', later);
-"""
-
-CSS = """
-.gradio-container { max-width: 1500px !important; margin: 0 auto !important; }
-.app-header h1 { font-size: 1.6rem; margin: 0.2rem 0 0.1rem; }
-.app-header .tagline { margin: 0; color: var(--body-text-color-subdued); }
-.status { font-size: 0.85rem; color: var(--body-text-color-subdued); }
-.status .stale { color: #b45309; margin-top: 0.2rem; font-weight: 600; }
-a.cite { color: var(--color-accent); font-weight: 600; text-decoration: none; cursor: pointer; white-space: nowrap; }
-a.cite:hover { text-decoration: underline; }
-.answer .a-sources { margin-top: 0.45rem; font-size: 0.85rem; color: var(--body-text-color-subdued); }
-.answer .a-notice { margin-top: 0.4rem; font-size: 0.85rem; font-style: italic; }
-.answer.a-error { color: #b91c1c; }
-.q-text, .a-text { white-space: pre-wrap; overflow-wrap: anywhere; }
-mark { background: #fde68a; color: #111827; padding: 0 1px; border-radius: 2px; }
-#sources-panel .sources { max-height: 68vh; overflow-y: auto; padding-right: 4px; }
-.sources .src-question { font-weight: 600; margin-bottom: 0.4rem; overflow-wrap: anywhere; }
-.sources ol.cards { list-style: none; padding: 0; margin: 0; }
-.sources .card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.75rem;
-  margin-bottom: 0.6rem; background: var(--background-fill-secondary); }
-.sources .card-head { font-weight: 600; }
-.card-meta { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 0.15rem 0 0.35rem; }
-.sources blockquote.passage { margin: 0 0 0.35rem; padding-left: 0.6rem; border-left: 3px solid var(--border-color-accent);
-  font-size: 0.9rem; line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere; }
-.sources .related-title { margin: 0.3rem 0 0.1rem; font-size: 1rem; }
-.sources .not-support { font-size: 0.85rem; color: #b45309; margin: 0 0 0.5rem; }
-.muted { color: var(--body-text-color-subdued); }
-#doc-viewer { position: fixed; top: 4vh; left: 50%; transform: translateX(-50%); width: min(960px, 94vw);
-  max-height: 92vh; z-index: 1000; background: var(--background-fill-primary); border-radius: 12px; padding: 14px;
-  box-shadow: 0 0 0 100vmax rgba(15, 23, 42, 0.45), 0 20px 50px rgba(0, 0, 0, 0.35); }
-#doc-viewer .viewer-head { margin-bottom: 0.4rem; font-size: 1.05rem; font-weight: 600; }
-#doc-viewer .badge { color: var(--color-accent); }
-#doc-viewer .viewer-text { white-space: pre-wrap; overflow-y: auto; max-height: calc(92vh - 150px); line-height: 1.6;
-  font-family: Georgia, 'Times New Roman', serif; padding-right: 8px; overflow-wrap: anywhere; }
-#doc-viewer .passage { background: #e0f2fe; color: #111827; border-radius: 3px; box-shadow: 0 0 0 2px #bae6fd; }
-#example-row button { font-size: 0.85rem; }
-@media (max-width: 760px) {
-  .app-header h1 { font-size: 1.25rem; }
-  #doc-viewer { top: 0; width: 100vw; max-height: 100vh; border-radius: 0; }
-  #doc-viewer .viewer-text { max-height: calc(100vh - 140px); }
-  #sources-panel .sources { max-height: none; }
-}
-"""
+HISTORY_KEY = "qa-conversation"
+READ_ONLY_NOTE = "This server is read-only: documents cannot be added or removed here."
 
 
 def theme() -> gr.themes.Base:
@@ -128,61 +57,95 @@ def theme() -> gr.themes.Base:
                           font_mono=["ui-monospace", "Consolas", "monospace"])
 
 
-def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
-    """The UI around a loaded assistant; feedback goes to `<data_dir>/feedback.jsonl`."""
+def build_app(library: Library, data_dir: Path, secret: str | None = None) -> gr.Blocks:
+    """The UI around a library (its live assistant, corpus and index); feedback goes to
+    `<data_dir>/feedback.jsonl`; `secret` encrypts the conversation kept in the browser."""
     from qa.retrieval import UnknownDocument
 
     data_dir = Path(data_dir)
-    documents = assistant.documents
-    answer_modes = ["extractive"] + (["llm"] if assistant.llm is not None else [])
-    kinds = tuple(sorted({d.doc_type.split()[-1].lower() for d in documents.values() if d.doc_type.strip()}))
 
-    def on_ask(question, history, turns, mode, k, doc_ids, answer_mode):
+    def documents():
+        return library.assistant.documents
+
+    def kinds() -> tuple[str, ...]:
+        return tuple(sorted({d.doc_type.split()[-1].lower() for d in documents().values() if d.doc_type.strip()}))
+
+    def answer_modes() -> list[str]:
+        return ["extractive"] + (["llm"] if library.assistant.llm is not None else [])
+
+    def take(question, history):
+        """First step of asking, at once: the question into the chat, the box emptied, Ask off."""
+        asked = " ".join((question if isinstance(question, str) else "").split())
+        if not asked:
+            return gr.skip(), "", gr.skip(), gr.skip()
+        shown = (asked[:300] + " …") if len(asked) > 300 else asked
+        history = list(history or []) + [_msg("user", question_html(shown))]
+        return history, "", asked, gr.Button(interactive=False)
+
+    def answer(pending, history, turns, mode, k, doc_ids, answer_mode):
+        """Second step: answer the question `take` put in the chat, and keep the conversation."""
+        if not pending:
+            return gr.skip(), gr.skip(), gr.skip(), "", gr.skip(), gr.Button(interactive=True)
         history, turns = list(history or []), list(turns or [])
-        text = question if isinstance(question, str) else ""
-        asked = " ".join(text.split())
-        shown = (asked[:300] + " …") if len(asked) > 300 else (asked or "(empty question)")
+        assistant = library.assistant  # one generation for the whole answer, even if a build swaps it
         last = turns[-1] if turns else {}
         said = "" if last.get("abstained", True) else last.get("answer", "")
-        read = read_as_follow_up(asked, last.get("question", ""), kinds, said)  # "When was it launched?", "Why?"
+        read = read_as_follow_up(pending, last.get("question", ""), kinds(), said)  # "When was it launched?", "Why?"
         try:
-            answer = assistant.ask(read, k=int(k), mode=mode, doc_ids=tuple(doc_ids or ()), answer_mode=answer_mode)
+            reply = assistant.ask(read, k=min(int(k), MAX_K), mode=mode, doc_ids=tuple(doc_ids or ()), answer_mode=answer_mode)
         except (InvalidQuestion, UnknownDocument, ValueError) as exc:
-            history += [_msg("user", question_html(shown)), _msg("assistant", error_html(str(exc)))]
-            return history, turns, gr.skip(), text
+            history.append(_msg("assistant", error_html(str(exc))))
+            return history, turns, gr.skip(), "", _saved(history, turns), gr.Button(interactive=True)
         except Exception:  # a bug: keep the traceback in the log, show a message
-            log.exception("answering %r failed", shown)
-            history += [_msg("user", question_html(shown)),
-                        _msg("assistant", error_html("Something went wrong while answering; please try again."))]
-            return history, turns, gr.skip(), text
-        data = answer.to_json()
-        if read != asked:  # a follow-up: say how it was read
+            log.exception("answering %r failed", pending)
+            history.append(_msg("assistant", error_html("Something went wrong while answering; please try again.")))
+            return history, turns, gr.skip(), "", _saved(history, turns), gr.Button(interactive=True)
+        data = reply.to_json()
+        if read != pending:  # a follow-up: say how it was read
             data["notice"] = " ".join(filter(None, [f"Read as a follow-up: “{read}”", data.get("notice")]))
-        data["message_index"] = len(history) + 1
+        data["message_index"] = len(history)
         turn = len(turns)
         turns.append(data)
-        history += [_msg("user", question_html(asked)), _msg("assistant", answer_html(data, turn))]
-        return history, turns, sources_html(data, turn), ""
+        history.append(_msg("assistant", answer_html(data, turn)))
+        return history, turns, sources_html(data, turn), "", _saved(history, turns), gr.Button(interactive=True)
 
-    def on_cite(turns, evt: gr.EventData):
-        info = getattr(evt, "_data", None) or {}
+    def retry(request, history, turns):
+        """Ask a past question again (after a change to the library, say)."""
         try:
-            data = (turns or [])[int(info.get("turn"))]
-            n = int(info.get("n"))
-        except (TypeError, ValueError, IndexError):
-            return gr.skip(), gr.skip()
-        if info.get("kind") == "hit":
-            hit = next((h for h in data["retrieved"] if h["rank"] == n), None)
-            if hit is None or hit["doc_id"] not in documents:
-                return gr.skip(), gr.skip()
-            body = viewer_html(documents[hit["doc_id"]], hit["start"], hit["end"], [], label="Related passage")
+            question = (turns or [])[int(json.loads(request)["turn"])]["question"]
+        except (TypeError, ValueError, KeyError, IndexError):
+            return gr.skip(), gr.skip(), gr.skip()
+        return take(question, history)[0], question, gr.Button(interactive=False)
+
+    def on_view(request, turns):
+        """The viewer for a citation, a retrieved passage, or a place in a document."""
+        try:
+            info = json.loads(request)
+            kind, first, second = info["kind"], int(info["turn"]), int(info["n"])
+        except (TypeError, ValueError, KeyError):
+            return gr.skip()
+        docs, index = documents(), library.assistant.index
+        if kind == "doc":
+            ids = index.layout.doc_ids
+            if not 0 <= first < len(ids) or ids[first] not in docs:
+                return gr.skip()
+            doc = docs[ids[first]]
+            return viewer_html(doc, first, second, second, [], corpus_dir=library.corpus_dir)
+        try:
+            data = (turns or [])[first]
+        except IndexError:
+            return gr.skip()
+        if kind == "hit":
+            found = next((h for h in data["retrieved"] if h["rank"] == second), None)
+            spans, label = [], "Related passage"
         else:
-            c = next((c for c in data["citations"] if c["n"] == n), None)
-            if c is None or c["doc_id"] not in documents:
-                return gr.skip(), gr.skip()
-            body = viewer_html(documents[c["doc_id"]], c["passage_start"], c["passage_end"], quote_spans(c),
-                               label=f"[{n}]")
-        return body, gr.Column(visible=True)
+            found = next((c for c in data["citations"] if c["n"] == second), None)
+            spans, label = (quote_spans(found) if found else []), f"[{second}]"
+        if found is None or found["doc_id"] not in docs:
+            return gr.skip()
+        start, end = (found["passage_start"], found["passage_end"]) if kind == "cite" else (found["start"], found["end"])
+        position = index.document_position(found["doc_id"])
+        return viewer_html(docs[found["doc_id"]], position, start, end, spans, label=label, corpus_dir=library.corpus_dir)
 
     def on_like(turns, comment, evt: gr.LikeData):
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -195,73 +158,150 @@ def build_app(assistant, index_dir: Path, data_dir: Path) -> gr.Blocks:
         what = "thumbs up" if vote == "up" else "thumbs down"
         return f'<div class="muted" id="feedback-note">Thanks, your {what} was recorded.</div>', ""
 
+    def library_view():
+        """Everything that shows the library: header, status, table, filter and removal choices."""
+        docs, index = documents(), library.assistant.index
+        passages = {d: len(index.rows_by_document[d]) for d in docs}
+        choices = [(d.title, d.doc_id) for d in docs.values()]
+        return (header_html(docs), _status(library.index_dir), documents_html(docs, passages),
+                gr.Dropdown(choices=choices), gr.Dropdown(choices=choices, value=None))
+
+    def on_add(files, progress=gr.Progress()):
+        uploads = [Upload(_upload_name(f), Path(str(f))) for f in (files or [])]
+        try:
+            change = library.add(uploads, progress=lambda f, what: progress(f, desc=what))
+        except LibraryError as exc:
+            return (change_html([str(exc)], False), gr.skip(), *library_view())
+        lines = [f"Added {name}" for name in change.added] + list(change.refused)
+        if change.added:
+            lines.append(f"The library now holds {change.documents} documents ({change.embedded} passages embedded in {change.seconds:.1f} s).")
+        return (change_html(lines, bool(change.added) and not change.refused), None, *library_view())
+
+    def on_remove(doc_id, progress=gr.Progress()):
+        try:
+            title = documents()[doc_id].title if doc_id in documents() else doc_id
+            change = library.remove(doc_id, progress=lambda f, what: progress(f, desc=what))
+        except LibraryError as exc:
+            return (change_html([str(exc)], False), gr.Row(visible=False), *library_view())
+        lines = [f"Removed “{title}” ({', '.join(change.removed)}; kept in {library.index_dir / REMOVED_DIR})"] + list(change.refused)
+        return (change_html(lines, True), gr.Row(visible=False), *library_view())
+
     def ask_api(question: str, k: int = 5, mode: str = "hybrid") -> dict:
         """Answer a question with cited passages; returns the same JSON object as `qa ask --json`."""
         try:
-            return assistant.ask(question, k=int(k), mode=mode).to_json()
+            return library.assistant.ask(question, k=min(max(int(k), 1), MAX_K), mode=mode).to_json()
         except (InvalidQuestion, UnknownDocument, ValueError) as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
+    def restore(saved):
+        history, turns = (saved or {}).get("history") or [], (saved or {}).get("turns") or []
+        latest = sources_html(turns[-1], len(turns) - 1) if turns else sources_html(None)
+        return history, turns, latest
+
+    def clear():
+        return [], [], sources_html(None), "", {"history": [], "turns": []}
+
     with gr.Blocks(title=TITLE, fill_width=True) as demo:
         turns = gr.State([])
-        gr.HTML(header_html(documents))
-        gr.HTML(_status(index_dir), elem_id="status-line")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=380):
-                chat = gr.Chatbot(
-                    label="Conversation", elem_id="chat", height="58vh", layout="bubble",
-                    sanitize_html=True, render_markdown=False, latex_delimiters=[], buttons=[],
-                    allow_tags=False, feedback_options=("Like", "Dislike"),
-                    placeholder="Ask a question about the documents, or pick an example below.",
-                )
-                with gr.Row():
-                    question = gr.Textbox(show_label=False, placeholder="Ask a question about the documents…",
-                                          lines=1, max_lines=6, scale=6, elem_id="question", autofocus=True)
-                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                    clear_btn = gr.Button("Clear", scale=1, min_width=80, elem_id="clear")
-                with gr.Row(elem_id="example-row"):
-                    example_btns = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
-                with gr.Row():
-                    comment = gr.Textbox(show_label=False, scale=4, elem_id="feedback-comment",
-                                         placeholder="Optional comment, then rate an answer with the thumbs under it")
-                    note = gr.HTML("", elem_id="feedback-status")
-                with gr.Accordion("Search settings", open=False, elem_id="settings"):
-                    mode = gr.Radio(["hybrid", "dense", "lexical"], value="hybrid", label="Retrieval mode", elem_id="mode")
-                    k = gr.Slider(1, 10, value=5, step=1, label="Passages to retrieve (top-k)", elem_id="top-k")
-                    doc_ids = gr.Dropdown(choices=[(d.title, d.doc_id) for d in documents.values()], value=[],
-                                          multiselect=True, label="Restrict to documents (none selected: all)",
-                                          elem_id="doc-filter")
-                    answer_mode = gr.Radio(answer_modes, value="extractive", label="Answer mode", elem_id="answer-mode",
-                                           visible=len(answer_modes) > 1)
-            with gr.Column(scale=2, min_width=320):
-                sources = gr.HTML(sources_html(None), elem_id="sources-panel", js_on_load=CITE_JS,
-                                  label="Sources", show_label=False)
-        with gr.Column(visible=False, elem_id="doc-viewer") as viewer_box:
-            with gr.Row():
-                gr.HTML('<div class="muted">Document viewer: the cited passage is highlighted; '
-                        "the quoted sentences are marked.</div>")
-                close_btn = gr.Button("Close", size="sm", scale=0, min_width=80, elem_id="viewer-close")
-            viewer = gr.HTML("", elem_id="viewer-body", js_on_load=VIEWER_JS)
+        pending = gr.State("")
+        saved = gr.BrowserState({"history": [], "turns": []}, storage_key=HISTORY_KEY, secret=secret)
+        with gr.Row(elem_id="top-row"):
+            header = gr.HTML(header_html(documents()), elem_id="app-header")
+            theme_btn = gr.Button("Light / dark", size="sm", scale=0, min_width=110, elem_id="theme-toggle")
+        status = gr.HTML(_status(library.index_dir), elem_id="status-line")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=380):
+                        chat = gr.Chatbot(
+                            label="Conversation", show_label=False, elem_id="chat", height="58vh", layout="bubble",
+                            sanitize_html=True, render_markdown=False, latex_delimiters=[], buttons=[],
+                            allow_tags=False, feedback_options=("Like", "Dislike"),
+                            placeholder="Ask a question about the documents, or pick an example below.",
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(label="Your question", show_label=False, lines=1, max_lines=6, scale=6,
+                                                  placeholder="Ask a question about the documents…", elem_id="question",
+                                                  autofocus=True)
+                            ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask",
+                                                interactive=False)  # on once the box holds a question
+                            clear_btn = gr.Button("New chat", scale=1, min_width=90, elem_id="clear")
+                        with gr.Row(elem_id="example-row"):
+                            example_btns = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
+                        with gr.Row():
+                            comment = gr.Textbox(label="Comment on an answer", show_label=False, scale=4, elem_id="feedback-comment",
+                                                 placeholder="Optional comment, then rate an answer with the thumbs under it")
+                            note = gr.HTML("", elem_id="feedback-status")
+                        with gr.Accordion("Search settings", open=False, elem_id="settings"):
+                            mode = gr.Radio(["hybrid", "dense", "lexical"], value="hybrid", label="Retrieval mode", elem_id="mode")
+                            k = gr.Slider(1, 10, value=5, step=1, label="Passages to retrieve (top-k)", elem_id="top-k")
+                            doc_ids = gr.Dropdown(choices=[(d.title, d.doc_id) for d in documents().values()], value=[],
+                                                  multiselect=True, label="Restrict to documents (none selected: all)",
+                                                  elem_id="doc-filter")
+                            answer_mode = gr.Radio(answer_modes(), value="extractive", label="Answer mode", elem_id="answer-mode",
+                                                   visible=len(answer_modes()) > 1)
+                    with gr.Column(scale=2, min_width=320):
+                        sources = gr.HTML(sources_html(None), elem_id="sources-panel", js_on_load=PAGE_JS,
+                                          label="Sources", show_label=False)
+            with gr.Tab("Library", id="library-tab"):
+                table = gr.HTML(elem_id="doc-table")
+                change = gr.HTML("", elem_id="library-change")
+                with gr.Group(visible=not library.read_only):
+                    uploads = gr.File(label="Add documents (PDF, DOCX, HTML, Markdown, text)", file_count="multiple",
+                                      elem_id="upload")
+                    add_btn = gr.Button("Add to the library", variant="primary", elem_id="add-documents")
+                    with gr.Row():
+                        to_remove = gr.Dropdown(label="Remove a document", choices=[], value=None, elem_id="remove-choice", scale=4)
+                        remove_btn = gr.Button("Remove…", elem_id="remove", scale=1)
+                    with gr.Row(visible=False, elem_id="confirm-row") as confirm_row:
+                        gr.HTML('<p class="change-bad">Remove this document from the library? Its file is moved '
+                                "out of the corpus folder and its passages leave the index.</p>")
+                        confirm_btn = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
+                        cancel_btn = gr.Button("Cancel", elem_id="cancel-remove")
+                if library.read_only:
+                    gr.HTML(f'<p class="muted">{READ_ONLY_NOTE}</p>')
+        viewer = gr.HTML("", elem_id="viewer-body", js_on_load=VIEWER_JS, padding=False)
+        view_request = gr.Textbox(visible="hidden", elem_id="view-request", label="viewer request")
+        retry_request = gr.Textbox(visible="hidden", elem_id="retry-request", label="retry request")
 
-        ask_inputs = [question, chat, turns, mode, k, doc_ids, answer_mode]
-        ask_outputs = [chat, turns, sources, question]
         private = {"api_visibility": "private"}
-        question.submit(on_ask, ask_inputs, ask_outputs, **private)
-        ask_btn.click(on_ask, ask_inputs, ask_outputs, **private)
+        instant = {"queue": False, "show_progress": "hidden", **private}
+        ask_inputs = [pending, chat, turns, mode, k, doc_ids, answer_mode]
+        ask_outputs = [chat, turns, sources, pending, saved, ask_btn]
+        for trigger in (question.submit, ask_btn.click):
+            trigger(take, [question, chat], [chat, question, pending, ask_btn], trigger_mode="once", **instant).then(
+                answer, ask_inputs, ask_outputs, **private)
         for btn, text in zip(example_btns, EXAMPLES):
-            btn.click(lambda t=text: t, None, question, queue=False, **private).then(
-                on_ask, ask_inputs, ask_outputs, **private)
-        def clear():
-            return [], [], sources_html(None), ""
-
-        clear_btn.click(clear, None, [chat, turns, sources, note], queue=False, **private)
-        chat.clear(clear, None, [chat, turns, sources, note], queue=False, **private)
-        sources.cite(on_cite, [turns], [viewer, viewer_box], **private)
-        close_btn.click(lambda: gr.Column(visible=False), None, viewer_box, queue=False, **private)
+            btn.click(take, [gr.State(text), chat], [chat, question, pending, ask_btn], **instant).then(
+                answer, ask_inputs, ask_outputs, **private)
+        retry_request.change(retry, [retry_request, chat, turns], [chat, pending, ask_btn], **instant).then(
+            answer, ask_inputs, ask_outputs, **private)
+        question.change(lambda q: gr.Button(interactive=bool((q or "").strip())), question, ask_btn,
+                        trigger_mode="always_last", **instant)
+        clear_btn.click(clear, None, [chat, turns, sources, note, saved], **instant)
+        chat.clear(clear, None, [chat, turns, sources, note, saved], **instant)
+        view_request.change(on_view, [view_request, turns], viewer, **private)
         chat.like(on_like, [turns, comment], [note, comment], **private)
+        theme_btn.click(None, None, None, js=THEME_JS, **private)
+        library_outputs = [header, status, table, doc_ids, to_remove]
+        add_btn.click(on_add, uploads, [change, uploads, *library_outputs], concurrency_limit=1, **private)
+        remove_btn.click(lambda d: gr.Row(visible=bool(d)), to_remove, confirm_row, **instant)
+        cancel_btn.click(lambda: gr.Row(visible=False), None, confirm_row, **instant)
+        confirm_btn.click(on_remove, to_remove, [change, confirm_row, *library_outputs], concurrency_limit=1, **private)
+        demo.load(None, None, None, js=LOAD_JS, **private)  # the theme the user chose last
+        demo.load(restore, saved, [chat, turns, sources], **private).then(library_view, None, library_outputs, **private)
         gr.api(ask_api, api_name="ask")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
     return demo
+
+
+def _upload_name(file) -> str:
+    """The name the user gave an uploaded file (Gradio keeps it as the last part of its path)."""
+    return Path(str(file)).name
+
+
+def _saved(history: list, turns: list) -> dict:
+    return {"history": history, "turns": turns}
 
 
 def _msg(role: str, content: str) -> dict:
@@ -307,17 +347,36 @@ def exposure_warning(host: str, auth) -> str | None:
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None, **kwargs):
-    """Start `demo` with the app's look; kwargs go to `Blocks.launch` (e.g. prevent_thread_lock)."""
-    options = dict(server_name=host, server_port=port, auth=auth, share=False, inbrowser=False, quiet=True,
-                   show_error=True, ssr_mode=False, theme=theme(), css=CSS, footer_links=["api", "settings"],
-                   run_history=False, auth_message=f"Sign in to {TITLE}" if auth else None)
+    """Start `demo` with the app's look; kwargs go to `Blocks.launch` (e.g. prevent_thread_lock).
+    `auth` (user, password pairs) is checked with a back-off after failed attempts; uploads
+    above `MAX_UPLOAD_BYTES` are refused by the upload route itself."""
+    options = dict(server_name=host, server_port=port, auth=LoginGuard(auth) if auth else None, share=False,
+                   inbrowser=False, quiet=True, show_error=True, ssr_mode=False, theme=theme(), css=CSS,
+                   footer_links=["api", "settings"], run_history=False, max_file_size=MAX_UPLOAD_BYTES,
+                   auth_message=f"Sign in to {TITLE}" if auth else None)
     options.update(kwargs)
     return demo.launch(**options)
 
 
+def browser_secret(data_dir: Path) -> str:
+    """The key that encrypts conversations kept in browsers, made once per data folder, so a
+    conversation survives a reload and a server restart."""
+    path = Path(data_dir) / "browser-state.key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(key + "\n")
+        return key
+
+
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          data_dir: Path = Path("data")) -> None:
-    """`qa serve`: check the options, load the assistant once, serve until interrupted."""
+          data_dir: Path = Path("data"), corpus_dir: Path | None = None, read_only: bool = False) -> None:
+    """`qa serve`: check the options, load the assistant once, serve until interrupted;
+    `corpus_dir` (default: the folder the index was built from) receives uploads."""
     from index.store import read_manifest
     from qa.assistant import Assistant
     from qa.cli import UserError
@@ -326,9 +385,10 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: str 
     warning = exposure_warning(host, credentials)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    read_manifest(Path(index_dir))  # a missing index fails here, before the model loads
+    manifest = read_manifest(Path(index_dir))  # a missing index fails here, before the model loads
     assistant = Assistant.open(Path(index_dir))  # domain errors reach the CLI as one line
-    demo = build_app(assistant, Path(index_dir), Path(data_dir))
+    library = serving_library(assistant, Path(corpus_dir or manifest.corpus), Path(index_dir), read_only=read_only)
+    demo = build_app(library, Path(data_dir), browser_secret(Path(data_dir)))
     try:
         launch(demo, host, port, auth=credentials, prevent_thread_lock=True)
     except OSError as exc:

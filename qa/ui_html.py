@@ -42,25 +42,57 @@ def question_html(question: str) -> str:
 
 
 def answer_html(answer: dict, turn: int) -> str:
-    """The assistant's chat message: the answer with its [n] markers as links, then its sources."""
+    """The assistant's chat message: the answer with its [n] markers as links, then its sources
+    (each document named once), then copy and retry."""
     cited = {c["n"]: c for c in answer["citations"]}
-
-    def link(match: re.Match) -> str:
-        n = int(match.group(1))
-        return cite_link(turn, n, title=cited[n]["title"]) if n in cited else match.group(0)
-
-    body = MARKER.sub(link, esc(answer["answer"]))
-    parts = [f'<div class="a-text">{body}</div>']
+    lines = [f'<div class="a-line">{line}</div>' for line in marked(answer["answer"], cited, turn).split("\n")]
+    parts = [f'<div class="a-text">{"".join(lines)}</div>']
     if answer.get("notice"):
         parts.append(f'<div class="a-notice">Note: {esc(answer["notice"])}</div>')
     if answer["abstained"]:
         if answer["retrieved"]:
             parts.append('<div class="a-sources a-related">No passage supports an answer. '
-                         'Possibly related passages are listed beside the chat (not evidence).</div>')
+                         'Possibly related passages are listed with the sources (not evidence).</div>')
     else:
-        items = "; ".join(f'{cite_link(turn, c["n"])} {esc(c["title"])}' for c in answer["citations"])
+        by_title: dict[str, list[int]] = {}
+        for c in answer["citations"]:
+            by_title.setdefault(c["title"], []).append(c["n"])
+        items = "; ".join(" ".join(cite_link(turn, n) for n in ns) + f" {esc(title)}" for title, ns in by_title.items())
         parts.append(f'<div class="a-sources">Sources: {items}</div>')
+    parts.append(f'<div class="a-tools"><a class="cite a-copy" href="#copy-{int(turn)}-0">Copy answer</a> '
+                 f'<a class="cite a-retry" href="#retry-{int(turn)}-0">Retry</a> '
+                 '<a class="a-to-sources" href="#sources-panel">Sources ↓</a></div>')
     return f'<div class="answer">{"".join(parts)}</div>'
+
+
+def marked(text: str, cited: dict, turn: int) -> str:
+    """`text` escaped, with each of the product's citation markers as a link: a marker is a `[n]`
+    right after a quote of citation n, so a bracketed number inside a quote stays text."""
+    out, at = [], 0
+    for match in MARKER.finditer(text):
+        n = int(match.group(1))
+        before = text[:match.start()].rstrip()
+        ours = n in cited and any(before.endswith(q) for q in _quotes(cited[n]))
+        if ours:
+            out.append(esc(text[at:match.start()]))
+            out.append(cite_link(turn, n, title=cited[n]["title"]))
+            at = match.end()
+    out.append(esc(text[at:]))
+    return "".join(out)
+
+
+def _quotes(citation: dict) -> list[str]:
+    return [q["quote"] for q in citation.get("quotes") or []] or [citation.get("quote", "")]
+
+
+def relevance(citation_or_hit: dict, retrieved: list[dict]) -> str:
+    """A plain-language label for how a passage came up in the search."""
+    rank = next((h["rank"] for h in retrieved if h["chunk_id"] == citation_or_hit["chunk_id"]), None)
+    if rank == 1:
+        return "best match of the search"
+    if rank is not None:
+        return f"match {rank} of {len(retrieved)} in the search"
+    return "next to a passage the search found"
 
 
 def error_html(message: str) -> str:
@@ -101,16 +133,16 @@ def sources_html(answer: dict | None, turn: int = 0) -> str:
         hits = answer["retrieved"][:RELATED_SHOWN]
         if not hits:
             return f'<div class="sources">{head}<p class="muted">Nothing related was found.</p></div>'
-        cards = "".join(_hit_card(h, turn) for h in hits)
+        cards = "".join(_hit_card(h, turn, answer["retrieved"]) for h in hits)
         return (f'<div class="sources related">{head}<h3 class="related-title">Possibly related passages</h3>'
                 '<p class="not-support">No answer was given: these passages came up in the search but do not '
                 f'support an answer. They are not evidence.</p><ol class="cards">{cards}</ol></div>')
-    cards = "".join(_citation_card(c, turn) for c in answer["citations"])
+    cards = "".join(_citation_card(c, turn, answer["retrieved"]) for c in answer["citations"])
     return f'<div class="sources">{head}<ol class="cards">{cards}</ol></div>'
 
 
-def _citation_card(c: dict, turn: int) -> str:
-    meta = " · ".join(x for x in (where(c["section"], c["page"]), f'score {c["score"]:.3f}') if x)
+def _citation_card(c: dict, turn: int, retrieved: list[dict]) -> str:
+    meta = " · ".join(x for x in (where(c["section"], c["page"]), relevance(c, retrieved)) if x)
     passage = highlight(c["text"], c["passage_start"], quote_spans(c))
     return (f'<li class="card" id="cite-{int(turn)}-{int(c["n"])}">'
             f'<div class="card-head">{cite_link(turn, c["n"], title="Open in the document")} '
@@ -120,27 +152,13 @@ def _citation_card(c: dict, turn: int) -> str:
             f'{cite_link(turn, c["n"], label="Show in document →")}</li>')
 
 
-def _hit_card(h: dict, turn: int) -> str:
-    meta = " · ".join(x for x in (where(h["section"], h["page"]), f'score {h["score"]:.3f}') if x)
+def _hit_card(h: dict, turn: int, retrieved: list[dict]) -> str:
+    meta = " · ".join(x for x in (where(h["section"], h["page"]), relevance(h, retrieved)) if x)
     return (f'<li class="card hit" id="hit-{int(turn)}-{int(h["rank"])}">'
             f'<div class="card-head"><span class="doc-title">{esc(h["title"])}</span></div>'
             f'<div class="card-meta">{esc(meta)}</div>'
             f'<blockquote class="passage">{esc(h["text"])}</blockquote>'
             f'{cite_link(turn, h["rank"], kind="hit", label="Show in document →")}</li>')
-
-
-def viewer_html(doc, start: int, end: int, spans, label: str = "") -> str:
-    """The whole cleaned document with the passage start..end set apart and the spans marked."""
-    text = doc.text
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    byline = " · ".join(esc(x) for x in (doc.author, doc.date, doc.doc_type) if x)
-    badge = f'<span class="badge">{esc(label)}</span> ' if label else ""
-    return (f'<div class="viewer" data-doc="{esc(doc.doc_id)}">'
-            f'<div class="viewer-head">{badge}<span class="doc-title">{esc(doc.title)}</span>'
-            f'<div class="card-meta">{byline}</div></div>'
-            f'<div class="viewer-text">{esc(text[:start])}'
-            f'<span class="passage" id="viewer-passage">{highlight(text[start:end], start, spans)}</span>'
-            f"{esc(text[end:])}</div></div>")
 
 
 def status_html(status: dict | None, stale: list[str] | tuple[str, ...], error: str = "") -> str:
@@ -163,3 +181,24 @@ def header_html(documents: dict) -> str:
     return ('<div class="app-header"><h1>Mining Governance Q&amp;A</h1>'
             f'<p class="tagline">Ask about {len(documents)} document{"" if len(documents) == 1 else "s"} on mining and mineral-resource governance'
             f"{what}. Every answer quotes its sources; click a [n] to read the passage in its document.</p></div>")
+
+
+def documents_html(documents: dict, passages: dict[str, int]) -> str:
+    """The library as a table: title (opening the document), author, date, type, passages."""
+    if not documents:
+        return '<p class="muted">The library is empty: add documents below.</p>'
+    rows = "".join(
+        f'<tr><td><a class="cite" href="#doc-{position}-0">{esc(d.title)}</a></td><td>{esc(d.author)}</td>'
+        f'<td>{esc(d.date)}</td><td>{esc(d.doc_type)}</td><td class="num">{passages.get(d.doc_id, 0)}</td></tr>'
+        for position, d in enumerate(documents.values())
+    )
+    return (f'<table class="doc-table"><caption>{len(documents)} document{"" if len(documents) == 1 else "s"}; '
+            'click a title to read it</caption><thead><tr><th scope="col">Title</th><th scope="col">Author</th>'
+            '<th scope="col">Date</th><th scope="col">Type</th><th scope="col">Passages</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
+
+
+def change_html(lines: list[str], ok: bool) -> str:
+    """The outcome of adding or removing documents: one line each."""
+    kind = "change-ok" if ok else "change-bad"
+    return f'<ul class="change {kind}">' + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>"

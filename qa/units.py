@@ -8,11 +8,13 @@ to the passage that holds it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 
 from index.store import IndexData, Span
 from qa.candidate import Candidate
 from qa.absence import Statement
+from qa.composer import Item
 from qa.lists import block_list, is_lead_in, list_items, strip_marker
 from qa.records import Hit
 
@@ -25,9 +27,26 @@ _FOLLOW_UP = re.compile(
 )
 
 
+ITEM_KINDS = ("list_item", "table_row")  # blocks an answer sets on lines of their own
+BULLET = "•"  # an item's marker when the document's item has none
+
+
 class Units:
     def __init__(self, index: IndexData):
         self.index = index
+
+    def place(self, cand: Candidate) -> Item | None:
+        """The list item or table row `cand` lies in, with its marker when `cand` opens it."""
+        doc = self.index.documents[cand.hit.chunk.doc_id]
+        blocks = doc.blocks
+        at = bisect_right([b.start for b in blocks], cand.start) - 1
+        if at < 0 or blocks[at].kind not in ITEM_KINDS or cand.start >= blocks[at].end:
+            return None
+        block = blocks[at]
+        head = doc.text[block.start:cand.start]
+        if block.kind != "list_item" or head.strip() and strip_marker(0, head + "x")[0] != len(head):
+            return Item(block.start)  # a row, or a later sentence of the item
+        return Item(block.start, head.strip() or BULLET)
 
     def with_follow_ups(self, chosen: list[Candidate]) -> list[Candidate]:
         """Each chosen sentence with its run: the sentences of its paragraph that go on from one another.

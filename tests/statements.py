@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from index.lexical import tokenize
+from qa.composer import ITEM_LEAD
 
 _STATEMENT = re.compile(r"No passage of (?:“(?P<title>[^”]+)”|any indexed document) uses the words? (?P<words>.+?)\.(?=\s|$)")
 _WORD = re.compile(r"“([^”]+)”")
@@ -17,8 +18,9 @@ _MARKED = re.compile(r"(.+?) \[(\d+)\](?:\s+|$)")
 
 def without_statements(answer, index) -> str:
     """The answer's text without its statements, each checked against `index`. Fails the test
-    when one does not hold."""
-    text = answer.text
+    when one does not hold. A line's list-item number or bullet (not quoted: `qa.composer.ITEM_LEAD`)
+    is left out."""
+    text = "\n".join(ITEM_LEAD.sub("", line, count=1) for line in answer.text.split("\n"))
     for match in _STATEMENT.finditer(text):
         words = _WORD.findall(match.group("words"))
         assert words, match.group(0)

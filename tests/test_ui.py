@@ -6,6 +6,7 @@ import html
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,8 +24,10 @@ HOSTILE_TEXT = (
     "Members & observers signed.\n\n"
     "Closing words about ${value} and {{value}} templates."
 )
-ALLOWED_TAGS = {"div", "span", "a", "mark", "ol", "li", "blockquote", "h3", "p", "code", "h1"}
-ALLOWED_ATTRS = {"class", "id", "href", "title", "data-doc"}
+ALLOWED_TAGS = {"div", "span", "a", "mark", "ol", "li", "blockquote", "h3", "p", "code", "h1", "h2", "dialog", "button",
+                "figure", "img", "figcaption", "table", "caption", "thead", "tbody", "tr", "th", "td", "ul"}
+ALLOWED_ATTRS = {"class", "id", "href", "title", "data-doc", "data-opened", "aria-modal", "aria-labelledby", "aria-label",
+                 "aria-live", "role", "type", "tabindex", "scope", "src", "alt", "target", "rel"}
 
 
 def hostile_document() -> Document:
@@ -63,6 +66,8 @@ class FakeAssistant:
     def __init__(self):
         doc = hostile_document()
         self.documents = {doc.doc_id: doc}
+        self.index = SimpleNamespace(rows_by_document={doc.doc_id: [0]}, layout=SimpleNamespace(doc_ids=[doc.doc_id]),
+                                     document_position=lambda doc_id: 0 if doc_id == doc.doc_id else None)
 
     def ask(self, question, k=5, mode="hybrid", doc_ids=(), answer_mode="extractive"):
         text = check_question(question)
@@ -97,7 +102,9 @@ def assert_only_our_markup(markup: str) -> None:
         for name, value in attrs:
             assert name in ALLOWED_ATTRS, f"unexpected attribute {name}={value!r} on <{tag}>"
             if name == "href":
-                assert value.startswith("#"), value
+                assert value.startswith("#") or value.startswith("https://") and ("class", "v-url") in attrs, value
+            if name == "src":
+                assert value.startswith("data:image/png;base64,"), value
 
 
 def test_question_is_escaped():
@@ -126,7 +133,7 @@ def test_abstained_answer_points_to_related_passages():
     from qa.ui_html import answer_html, sources_html
 
     data = hostile_answer(abstained=True).to_json()
-    assert "cite" not in answer_html(data, 0).replace("a-sources", "")
+    assert "#cite-" not in answer_html(data, 0)
     panel = sources_html(data, 0)
     assert "Possibly related passages" in panel and "not evidence" in panel
     assert panel.count('class="card hit"') == 3  # top 3 of 4 retrieved
@@ -145,7 +152,7 @@ def test_sources_panel_escapes_and_highlights_the_quote():
     quote = answer.citations[0].quote
     assert f"<mark>{esc(quote.text)}</mark>" in panel
     assert 'id="cite-4-1"' in panel and "#cite-4-1" in panel
-    assert "p. 3" in panel and "score 0.910" in panel
+    assert "p. 3" in panel and "score" not in panel and "search" in panel  # a plain-language relevance label
     text = "".join(parse(panel).text)
     assert f"Why {IMG}?" in text and answer.citations[0].chunk.text in text
 
@@ -180,16 +187,18 @@ def test_every_quote_of_a_citation_is_marked():
 
 
 def test_viewer_shows_whole_document_escaped_with_passage_marked():
-    from qa.ui_html import esc, viewer_html
+    from qa.ui_html import esc
+    from qa.viewer import viewer_html
 
     doc = hostile_document()
     chunk = hostile_chunk(doc)
     answer = hostile_answer()
     q = answer.citations[0].quote
-    out = viewer_html(doc, chunk.start, chunk.end, [(q.start, q.end)], label="[1]")
+    out = viewer_html(doc, 0, chunk.start, chunk.end, [(q.start, q.end)], label="[1]")
     assert_only_our_markup(out)
     assert "<script" not in out and "<img" not in out
-    body = out[out.index('<div class="viewer-text">'):]
+    assert 'role="dialog"' in out or "<dialog" in out and 'aria-modal="true"' in out
+    body = out[out.index('<div class="viewer-text" tabindex="0">'):]
     assert "".join(parse(body).text) == doc.text  # the whole document, nothing lost or added
     passage = body[body.index('id="viewer-passage">') + len('id="viewer-passage">'):]
     assert passage.startswith(esc(doc.text[chunk.start:q.start]) + f"<mark>{esc(q.text)}</mark>")
@@ -279,7 +288,10 @@ def test_build_app_exposes_the_ask_endpoint(tmp_path):
 
     from qa.ui import build_app
 
-    demo = build_app(FakeAssistant(), tmp_path / "no-index", tmp_path / "data")
+    from qa.library import Library
+
+    library = Library(tmp_path / "corpus", tmp_path / "no-index", FakeAssistant(), open_assistant=None, build=None)
+    demo = build_app(library, tmp_path / "data")
     assert isinstance(demo, gr.Blocks)
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility != "private"}
     assert public == {"ask"}
