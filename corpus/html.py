@@ -46,7 +46,7 @@ from pathlib import Path
 
 from corpus.errors import UnreadableDocument
 from corpus.raw import HEADING, LIST_ITEM, NOTE, PARAGRAPH, TABLE_HEADER, TABLE_ROW, RawBlock, RawDocument
-from corpus.readers import decode_text, read_bytes
+from corpus.readers import decode, read_bytes
 
 TAG_REMOVED = "HTML tag"
 NAVIGATION = "navigation"
@@ -144,7 +144,8 @@ def html_blocks(html: str) -> tuple[list[RawBlock], dict[str, int]]:
 
 def read_html(path: Path) -> Iterator[RawDocument]:
     """One document from an HTML file; title from `<title>`, else the first h1."""
-    soup = parse_html(decode_text(path, read_bytes(path)))
+    decoded = decode(path, read_bytes(path))
+    soup = parse_html(decoded.text)
     title_tag = soup.find("title")
     title = page_title(clean_text(title_tag.get_text(" "))) if title_tag else ""
     blocks, removed = _soup_blocks(soup)
@@ -152,7 +153,7 @@ def read_html(path: Path) -> Iterator[RawDocument]:
         raise UnreadableDocument(str(path), "no text in the HTML")
     if not title:
         title = next((b.text for b in blocks if b.kind == HEADING and b.level == 1), "")
-    yield RawDocument(blocks=tuple(blocks), title=title, removed=removed)
+    yield RawDocument(blocks=tuple(blocks), title=title, removed=removed, warnings=decoded.warnings)
 
 
 def page_title(title: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,19 +22,28 @@ from corpus.assembler import CleanText, assemble
 from corpus.cleaning import clean_pages
 from corpus.document import DOC_ID_PATTERN, Document, slugify
 from corpus.errors import CorpusNotFound, UnreadableDocument
+from corpus.metadata import METADATA_FILE, read_metadata_file
 from corpus.raw import RawDocument
 from corpus.readers import READERS
 
-METADATA_FILE = "metadata.json"
-METADATA_FIELDS = ("id", "title", "author", "date", "type", "url")
-CLEANER_VERSION = 4  # bump when reading or cleaning rules change: a build then reads every file again
+CLEANER_VERSION = 5  # bump when reading or cleaning rules change: a build then reads every file again
 HASH_CHUNK = 1 << 20
+UNREADABLE_FOLDER = "cannot read folder"
+OUTSIDE_LINK = "symlink to a file outside the corpus folder"
+NOTHING_SKIPPED = "no file held a document"
+SHOWN_REASONS = 10  # skip reasons named in a one-line message; the rest are counted
 
 
 @dataclass(frozen=True)
 class Skipped:
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class CorpusScan:
+    files: tuple[Path, ...]
+    unreadable: tuple[Skipped, ...] = ()  # folders that could not be listed
 
 
 @dataclass(frozen=True)
@@ -85,44 +95,58 @@ Reuse = Callable[[str, FileStamp], "tuple[list[Document], list[str]] | None"]
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Candidate files, sorted; hidden files and the metadata sidecar are not candidates."""
+    return list(scan_corpus(corpus_dir).files)
+
+
+def scan_corpus(corpus_dir: Path) -> CorpusScan:
+    """The candidate files of the folder, as `index.changes.candidate_files` walks it (hidden
+    entries and the sidecar left out, symlinked folders not entered), and the folders that
+    could not be listed. Raises CorpusNotFound when the folder is missing or holds no files."""
     if not corpus_dir.is_dir():
         raise CorpusNotFound(f"corpus folder {corpus_dir} does not exist; pass --corpus DIR")
-    files = [
-        p
-        for p in sorted(corpus_dir.rglob("*"))
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-        and p.name != METADATA_FILE
-    ]
+    files: list[Path] = []
+    unreadable: list[Skipped] = []
+    pending = [corpus_dir]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            relative = folder.relative_to(corpus_dir).as_posix() + "/"
+            unreadable.append(Skipped(relative, f"{UNREADABLE_FOLDER} ({exc.strerror or exc}); its files are not indexed"))
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                pending.append(folder / entry.name)
+            elif entry.is_file() and entry.name != METADATA_FILE:
+                files.append(folder / entry.name)
     if not files:
-        raise CorpusNotFound(f"corpus folder {corpus_dir} holds no files; add .txt, .md, .html, .pdf, .docx or .jsonl documents")
-    return files
+        found = f" it can read ({describe_skipped(unreadable)})" if unreadable else ""
+        raise CorpusNotFound(f"corpus folder {corpus_dir} holds no files{found}; add .txt, .md, .html, .pdf, .docx or .jsonl documents")
+    return CorpusScan(tuple(sorted(files)), tuple(sorted(unreadable, key=lambda s: s.path)))
 
 
 def read_metadata(corpus_dir: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]:
     """The sidecar's entries by file name; a broken entry is reported and the others kept."""
-    path = corpus_dir / METADATA_FILE
-    if not path.exists():
-        return {}, []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return {}, [Skipped(METADATA_FILE, f"metadata ignored: not valid JSON ({exc})")]
-    if not isinstance(data, dict):
-        return {}, [Skipped(METADATA_FILE, "metadata ignored: expected an object keyed by file name")]
-    entries, problems = {}, []
-    for name, entry in data.items():
-        if not isinstance(entry, dict):
-            problems.append(Skipped(METADATA_FILE, f"entry {name!r} ignored: expected an object of fields"))
-            continue
-        entries[name] = {k: str(v) for k, v in entry.items() if k in METADATA_FIELDS and v is not None}
-    return entries, problems
+    entries, problems = read_metadata_file(corpus_dir)
+    return entries, [Skipped(METADATA_FILE, p.reason) for p in problems]
+
+
+def outside_link(path: Path, corpus_dir: Path) -> str | None:
+    """Where a symlinked file points when that is outside the corpus folder (it is not read)."""
+    if not path.is_symlink():
+        return None
+    target = Path(os.path.realpath(path))
+    return None if target.is_relative_to(Path(os.path.realpath(corpus_dir))) else str(target)
 
 
 def stamp_file(path: Path, meta: dict[str, str], previous: FileStamp | None = None) -> FileStamp:
     """The file's stamp; its bytes are hashed only when size or modification time changed."""
     st = path.stat()
-    meta_hash = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
+    meta_hash = _meta_hash(meta)
     if previous is not None and (previous.size, previous.mtime_ns) == (st.st_size, st.st_mtime_ns):
         return FileStamp(st.st_size, st.st_mtime_ns, previous.sha256, meta_hash)
     digest = hashlib.sha256()
@@ -132,27 +156,51 @@ def stamp_file(path: Path, meta: dict[str, str], previous: FileStamp | None = No
     return FileStamp(st.st_size, st.st_mtime_ns, digest.hexdigest(), meta_hash)
 
 
+def _meta_hash(meta: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _link_stamp(path: Path, target: str, meta: dict[str, str]) -> FileStamp:
+    """A refused symlink's stamp: its target's size and time and a hash of where it points, so a
+    rebuild sees it unchanged without reading the file it points to."""
+    st = path.stat()
+    return FileStamp(st.st_size, st.st_mtime_ns, hashlib.sha256(f"symlink:{target}".encode()).hexdigest(), _meta_hash(meta))
+
+
+def describe_skipped(skipped: tuple[Skipped, ...] | list[Skipped], shown: int = SHOWN_REASONS) -> str:
+    """The skip reasons in one line: the first `shown` named, the others counted."""
+    if not skipped:
+        return NOTHING_SKIPPED
+    named = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:shown])
+    more = len(skipped) - shown
+    return named + (f"; and {more} more" if more > 0 else "")
+
+
 def load_corpus(corpus_dir: Path, reuse: Reuse | None = None, previous: dict[str, FileStamp] | None = None) -> LoadedCorpus:
     """Read, clean and describe every document of the corpus folder.
 
     `previous` holds the stamps of an earlier read, so unchanged files are not hashed again;
     `reuse` gives back what an unchanged file held, so it is not parsed again.
     """
-    files = corpus_files(corpus_dir)
+    scan = scan_corpus(corpus_dir)
     metadata, skipped = read_metadata(corpus_dir)
+    skipped += scan.unreadable
     documents: dict[str, Document] = {}
     entries: dict[str, FileEntry] = {}
     reports: list[FileReport] = []
-    for path in files:
+    for path in scan.files:
         relative = path.relative_to(corpus_dir).as_posix()
         meta = metadata.get(relative, {})
+        target = outside_link(path, corpus_dir)
         try:
-            stamp = stamp_file(path, meta, (previous or {}).get(relative))
+            stamp = _link_stamp(path, target, meta) if target else stamp_file(path, meta, (previous or {}).get(relative))
         except OSError as exc:
             skipped.append(Skipped(relative, f"cannot read file ({exc.strerror or exc})"))
             continue
-        kept = reuse(relative, stamp) if reuse is not None else None
-        if kept is not None:
+        kept = reuse(relative, stamp) if reuse is not None and not target else None
+        if target:
+            report = FileReport(relative, skipped=(f"{OUTSIDE_LINK} ({target}); not read",))
+        elif kept is not None:
             docs, reasons = kept
             report = FileReport(relative, tuple(docs), skipped=tuple(reasons))
         else:

@@ -7,7 +7,8 @@ HTML blocks inside Markdown (custom elements, tables, panels) are read like any 
 
 Steps, in `read_markdown`:
 
-1. decode (UTF-8, else cp1252/Latin-1) and normalise line endings;
+1. decode (`corpus.readers.decode`: byte-order mark, UTF-8, cp1252/Latin-1) and normalise
+   line endings;
 2. front matter (YAML between `---` lines, or TOML between `+++` lines) becomes `meta`
    (title, author, date) and leaves the text; YAML that does not parse is read as simple
    `key: value` lines;
@@ -40,7 +41,7 @@ from pathlib import Path
 from corpus.errors import UnreadableDocument
 from corpus.html import TAG_REMOVED, clean_text, html_blocks, page_title
 from corpus.raw import HEADING, RawDocument
-from corpus.readers import decode_text, read_bytes
+from corpus.readers import decode, read_bytes
 
 FRONT_MATTER = "front matter"
 TEMPLATE_TAG = "template tag"
@@ -67,7 +68,8 @@ class FrontMatter:
 
 def read_markdown(path: Path) -> Iterator[RawDocument]:
     """One document from a Markdown file, read step by step (see the module docstring)."""
-    text = decode_text(path, read_bytes(path)).replace("\r\n", "\n").replace("\r", "\n")
+    decoded = decode(path, read_bytes(path))
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
     removed: Counter[str] = Counter()
     front = split_front_matter(text)
     if front.fields or front.body != text:
@@ -82,7 +84,9 @@ def read_markdown(path: Path) -> Iterator[RawDocument]:
     if not blocks:
         raise UnreadableDocument(str(path), "no text in the Markdown")
     title = page_title(meta.get("title", "")) or next((b.text for b in blocks if b.kind == HEADING and b.level == 1), "")
-    yield RawDocument(blocks=tuple(blocks), title=title, meta=meta, removed={k: n for k, n in removed.items() if n})
+    yield RawDocument(
+        blocks=tuple(blocks), title=title, meta=meta, removed={k: n for k, n in removed.items() if n}, warnings=decoded.warnings
+    )
 
 
 def split_front_matter(text: str) -> FrontMatter:

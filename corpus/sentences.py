@@ -10,6 +10,8 @@ ABBREVIATIONS = frozenset(
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9•\-–—])")
 _LINE = re.compile(r"\n+")
+_LAST_WORD = re.compile(r"(\S+)$")
+WORD_SCAN_CHARS = 64  # the word before a full stop is looked for this far back: abbreviations are short
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -32,7 +34,7 @@ def _split_line(text: str, start: int, end: int, spans: list[tuple[int, int]]) -
     cursor = 0
     for match in _BOUNDARY.finditer(line):
         cut = match.end()
-        word = re.search(r"(\S+)$", line[:match.start() + 1])
+        word = _LAST_WORD.search(line, max(cursor, match.start() + 1 - WORD_SCAN_CHARS), match.start() + 1)
         token = word.group(1).lower().rstrip(".!?…") if word else ""
         token = token.lstrip("(\"'“‘[").split("/")[-1]
         if re.fullmatch(r"\s*[(\[]?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)\]]+", line[cursor:cut]):

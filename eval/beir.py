@@ -116,17 +116,18 @@ def read_queries(path: Path, wanted: set[str]) -> dict[str, str]:
 
 
 def _staged_corpus(corpus_file: Path, cache: Path) -> Path:
-    """A folder holding only the corpus file (the dataset folder also holds queries.jsonl)."""
+    """A folder holding only the corpus file (the dataset folder also holds queries.jsonl): a hard
+    link to it, or a copy; not a symlink, which the loader refuses when it leaves the folder."""
     folder = cache / "corpus"
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / "corpus.jsonl"
     target = corpus_file.resolve()
-    if link.is_symlink() and link.resolve() == target:
+    if link.exists() and not link.is_symlink() and os.path.samefile(link, target):
         return folder
     if link.exists() or link.is_symlink():
         link.unlink()
     try:
-        link.symlink_to(target)
+        os.link(target, link)
     except OSError:
         shutil.copyfile(target, link)
     return folder
