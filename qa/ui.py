@@ -67,8 +67,20 @@ def build_app(library: Library, data_dir: Path, secret: str | None = None) -> gr
     def documents():
         return library.assistant.documents
 
-    def kinds() -> tuple[str, ...]:
-        return tuple(sorted({d.doc_type.split()[-1].lower() for d in documents().values() if d.doc_type.strip()}))
+    generation: dict = {}  # what is read from the whole library, once per live assistant
+
+    def once(name: str, make):
+        assistant = library.assistant
+        if generation.get("assistant") is not assistant:
+            generation.clear()
+            generation["assistant"] = assistant
+        if name not in generation:
+            generation[name] = make()
+        return generation[name]
+
+    def kinds() -> tuple[str, ...]:  # per question: read once per generation, not per question
+        return once("kinds", lambda: tuple(sorted(
+            {d.doc_type.split()[-1].lower() for d in documents().values() if d.doc_type.strip()})))
 
     def answer_modes() -> list[str]:
         return ["extractive"] + (["llm"] if library.assistant.llm is not None else [])
@@ -158,13 +170,17 @@ def build_app(library: Library, data_dir: Path, secret: str | None = None) -> gr
         what = "thumbs up" if vote == "up" else "thumbs down"
         return f'<div class="muted" id="feedback-note">Thanks, your {what} was recorded.</div>', ""
 
-    def library_view():
-        """Everything that shows the library: header, status, table, filter and removal choices."""
+    def library_markup():
         docs, index = documents(), library.assistant.index
         passages = {d: len(index.rows_by_document[d]) for d in docs}
         choices = [(d.title, d.doc_id) for d in docs.values()]
-        return (header_html(docs), _status(library.index_dir), documents_html(docs, passages),
-                gr.Dropdown(choices=choices), gr.Dropdown(choices=choices, value=None))
+        return header_html(docs), documents_html(docs, passages), choices
+
+    def library_view():
+        """Everything that shows the library: header, status, table, filter and removal choices
+        (read once per generation, not on every page load)."""
+        header, table, choices = once("library", library_markup)
+        return (header, _status(library.index_dir), table, gr.Dropdown(choices=choices), gr.Dropdown(choices=choices, value=None))
 
     def on_add(files, progress=gr.Progress()):
         uploads = [Upload(_upload_name(f), Path(str(f))) for f in (files or [])]
