@@ -154,8 +154,14 @@ class Library:
         return name, staged
 
     def _rebuild(self, progress: Progress) -> Change:
+        from corpus.errors import CorpusError
+        from index.errors import IndexError_
+
         progress(0.2, "reading and embedding the changed documents")
-        report = self._build(self.corpus_dir, self.index_dir)
+        try:
+            report = self._build(self.corpus_dir, self.index_dir)
+        except (IndexError_, CorpusError) as exc:  # the previous generation stays live
+            raise LibraryError(f"the index could not be updated ({exc}); the library is unchanged for questions") from None
         progress(0.9, "opening the new index")
         self.assistant = self._open(self.index_dir)
         progress(1.0, "done")

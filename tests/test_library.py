@@ -133,3 +133,20 @@ def test_list_items_of_an_answer_get_their_own_numbered_lines():
     assert lines == [f"{words[0]} [1]", f"1. {words[1]} [1]", f"2. {words[2]} [1]"]
     alone = compose(cands[:2], 0.9, [hit], place=lambda c: items.get(c.start))  # one item alone runs on, unnumbered
     assert alone.text == f"{words[0]} [1] {words[1]} [1]"
+
+
+def test_a_failed_build_is_one_line_and_the_assistant_stays(tmp_path):
+    from index.errors import BuildLocked
+
+    library, _ = _library(tmp_path)
+
+    def locked(corpus, index):
+        raise BuildLocked(f"another build is writing {index}; wait for it to finish")
+
+    library._build = locked
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nClosure plans need bonds.\n")
+    before = library.assistant
+    with pytest.raises(LibraryError, match="another build is writing") as caught:
+        library.add([Upload("note.md", note)])
+    assert "\n" not in str(caught.value) and library.assistant is before and not library.busy
