@@ -188,7 +188,10 @@ def test_history_survives_a_reload_and_a_double_submit_sends_once(browser, works
         page.locator("#chat a.cite[href^='#cite-']").first.click()  # the restored citations still open
         page.locator("dialog.viewer[open]").wait_for()
         page.keyboard.press("Escape")
+        page.locator("dialog.viewer[open]").wait_for(state="detached")
         page.click("#clear")
+        page.wait_for_function("document.querySelectorAll('#chat .answer').length === 0")
+        page.wait_for_timeout(1500)  # the browser store is written after the event
         page.reload()
         page.wait_for_selector("#question textarea")
         page.wait_for_timeout(1000)
