@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from index.embedder import TextEncoder, default_encoder
@@ -49,8 +50,10 @@ class Assistant:
         mode: str = "hybrid",
         doc_ids: tuple[str, ...] = (),
         answer_mode: str = "extractive",
+        on_sentence: Callable[[str], None] | None = None,
     ) -> Answer:
-        """Answer one question; raises InvalidQuestion, UnknownDocument or ValueError for bad input."""
+        """Answer one question; raises InvalidQuestion, UnknownDocument or ValueError for bad input.
+        In LLM mode `on_sentence` is told each verified sentence of the answer as it arrives."""
         started = time.perf_counter()
         text = check_question(question)
         if answer_mode not in ANSWER_MODES:
@@ -67,7 +70,7 @@ class Assistant:
             if self.llm is None:
                 notice = "LLM answers are not configured (set QA_LLM_BASE_URL and QA_LLM_MODEL); showing the extractive answer."
             elif not extract.abstained:
-                result = self.llm.answer(text, hits)
+                result = self.llm.answer(text, hits, on_sentence=on_sentence)
                 if result.ok:
                     extract, unsupported, used_mode = result.extract, result.unsupported, "llm"
                 notice = result.notice
@@ -89,3 +92,31 @@ class Assistant:
             notice=notice,
             unsupported=unsupported,
         )
+
+
+def ask_live(assistant: Assistant, question: str, **options) -> Iterator[str | Answer]:
+    """`assistant.ask` as it happens: each verified sentence of an LLM answer (a str) as soon as
+    it is checked, then the Answer; an extractive answer gives the Answer alone. Raises as `ask`
+    does. (The LLM reply is read in a worker thread; its sentences reach the caller by a queue.)"""
+    import queue
+    import threading
+
+    if options.get("answer_mode") != "llm" or assistant.llm is None:
+        yield assistant.ask(question, **options)
+        return
+    told: queue.Queue = queue.Queue()
+    outcome: list = []
+
+    def work() -> None:
+        try:
+            outcome.append(assistant.ask(question, on_sentence=told.put, **options))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append(exc)
+        told.put(None)
+
+    threading.Thread(target=work, name="ask-live", daemon=True).start()
+    while (sentence := told.get()) is not None:
+        yield sentence
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    yield outcome[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -101,22 +102,31 @@ class LLMError(Exception):
 
 
 class ChatClient:
-    """A minimal OpenAI-compatible chat completions client on urllib (no extra dependency)."""
+    """A minimal OpenAI-compatible chat completions client on urllib (no extra dependency).
+
+    `stream` asks with `"stream": true` and yields the reply's pieces as the server-sent events
+    arrive (`qa.chat_stream`); a server that ignores `stream` and answers with one JSON body gives
+    its whole message as one piece. The connection and every read wait at most the configured
+    timeout, and the whole reply must arrive within it too."""
 
     def __init__(self, config: LLMConfig):
         self.config = config
 
     def payload(self, messages: list[dict[str, str]]) -> dict:
-        return {"model": self.config.model, "messages": messages, "temperature": TEMPERATURE, "stream": False}
+        return {"model": self.config.model, "messages": messages, "temperature": TEMPERATURE, "stream": True}
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
-        """The reply text (choices[0].message.content); raises LLMError on any failure."""
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        """The reply's text in pieces as they arrive; raises LLMError on any failure (the pieces
+        yielded before it stand)."""
         import http.client
         import json
         import urllib.error
         import urllib.request
 
-        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mining-governance-qa"}
+        from qa.chat_stream import EVENT_STREAM, STOPPED_EARLY, events
+
+        headers = {"Content-Type": "application/json", "Accept": f"{EVENT_STREAM}, application/json",
+                   "User-Agent": "mining-governance-qa"}
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
         request = urllib.request.Request(
@@ -124,9 +134,16 @@ class ChatClient:
         )
         timeout = self.config.timeout
         deadline = time.monotonic() + timeout
+        received = False
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = _read(response, deadline, timeout)
+                kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                if kind != EVENT_STREAM:  # a server that ignores "stream": one JSON body
+                    yield _content(_read(response, deadline, timeout))
+                    return
+                for piece in events(response, deadline, timeout):
+                    received = True
+                    yield piece
         except urllib.error.HTTPError as exc:
             raise LLMError(f"HTTP {exc.code}{_error_detail(exc)}") from None
         except urllib.error.URLError as exc:
@@ -135,9 +152,12 @@ class ChatClient:
             raise LLMError(f"connection failed: {one_line(str(exc.reason))}") from None
         except TimeoutError:
             raise LLMError(_timeout_reason(timeout)) from None
+        except http.client.IncompleteRead:  # a chunked body cut off
+            raise LLMError(STOPPED_EARLY) from None
         except (http.client.HTTPException, OSError, ValueError) as exc:
+            if received and isinstance(exc, (ConnectionError, http.client.HTTPException)):
+                raise LLMError(STOPPED_EARLY) from None
             raise LLMError(f"connection failed: {one_line(str(exc) or type(exc).__name__)}") from None
-        return _content(body)
 
 
 def _read(response, deadline: float, timeout: float) -> bytes:

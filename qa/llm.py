@@ -11,14 +11,23 @@ citing no given passage) is dropped and counted. Kept sentences are renumbered a
 supporting sentences as verbatim quotes at document offsets, so an LLM answer carries the same
 guarantees as an extractive one.
 
-Remote problems (timeouts, connection and HTTP errors, malformed replies) never raise: the
-result is `ok=False` with a one-line notice and the caller shows the extractive answer.
+The reply is requested as a stream (`qa.chat_client`; a server that ignores `stream` answers in
+one body) and checked sentence by sentence as it arrives: a sentence is whole once the next one
+has begun (or the reply ended), and `answer(..., on_sentence=)` is told each kept sentence, with
+its final markers, as soon as it is checked; dropped sentences are never told. The result is the
+same as checking the whole reply at once (`verify`).
+
+Remote problems (timeouts, connection and HTTP errors, malformed replies or events, a stream cut
+off) never raise: with no sentence kept yet, the result is `ok=False` with a one-line notice and
+the caller shows the extractive answer; with sentences kept (and shown) already, they are the
+answer and the notice says it is incomplete.
 Importing this module is cheap; tiktoken, numpy and the answering modules load on first use.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,7 +76,11 @@ _MARKER = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
 _MARKER_RE = re.compile(_MARKER)
 _ENDS_WITH_MARKERS = re.compile(rf"(?:\s*{_MARKER})+\s*[.!?…]*[\"'”’)]*\s*$")
 _MARKER_AFTER_STOP = re.compile(rf"([.!?…]+)((?:[ \t]*{_MARKER})+)")
+_WHOLE = re.compile(rf"{_MARKER}\s*[.!?…]+[\"'”’)]*$")  # a sentence that looks finished: "... [2]."
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
+_OPEN_THINK = re.compile(r"<think>", re.I)
+_BEGUN = re.compile(r"[^\s\d\[\],;]")  # a sentence has begun with more than markers (which may belong before)
+SCAN_STEP = 2000  # beyond this many characters waiting, the split is redone only after a quarter more
 _BULLET = re.compile(r"^\s*(?:[-*•▪‣◦]|\d{1,2}[.)])\s+")
 _DELIMITER = re.compile(r"<(?=\s*/?\s*passage)", re.I)
 
@@ -173,44 +186,26 @@ class LLMAnswerer:
         self.budget = budget
         self.client = ChatClient(config)
 
-    def answer(self, question: str, hits: list[Hit]) -> LLMResult:
-        """Ask the model and keep only the sentences the passages support; never raises for
-        remote problems (they give ok=False and a notice)."""
+    def answer(self, question: str, hits: list[Hit], on_sentence: Callable[[str], None] | None = None) -> LLMResult:
+        """Ask the model and keep only the sentences the passages support, telling `on_sentence`
+        each one (its text and final markers) as soon as it is checked; never raises for remote
+        problems (they give a notice, and ok=False unless sentences were kept already)."""
         passages = fit_passages(hits, self.budget)
         if not passages:
             return _failed("there are no passages to answer from")
+        check = _Check(passages, on_sentence)
         try:
-            reply = self.client.complete(build_messages(question, passages))
+            for piece in self.client.stream(build_messages(question, passages)):
+                check.feed(piece)
         except LLMError as exc:
-            return _failed(f"LLM request failed ({exc})")
-        return self.verify(reply, passages)
+            return check.finish(self, stopped=str(exc))
+        return check.finish(self)
 
     def verify(self, reply: str, passages: list[Passage]) -> LLMResult:
-        """Check every sentence of `reply` against the passage sentences (`qa.support`)."""
-        from qa.composer import Extract
-
-        text = _THINK.sub("", reply).strip()  # reasoning models may prepend <think>...</think>
-        if not text:
-            return _failed("the LLM reply had no answer text", 0, reply)
-        if _phrase(text) == _phrase(NO_ANSWER):
-            return LLMResult(True, Extract(NO_ANSWER, (), 0.0, True), 0, "", reply)
-        claims = _claims(text)
-        given = {p.n: p for p in passages}
-        valid = [c for c in claims if c.cites and all(n in given for n in c.cites)]
-        kept = [(claim, found) for claim, found in zip(valid, _supports(valid, passages)) if found]
-        dropped = len(claims) - len(kept)
-        if not kept:
-            return _failed(
-                f"no sentence of the LLM answer was supported by the passages ({dropped} dropped)", dropped, reply
-            )
-        extract = _compose(kept, given, self._cosines(kept, given))
-        notice = (
-            f"{dropped} sentence{'s' if dropped != 1 else ''} of the LLM answer "
-            f"{'were' if dropped != 1 else 'was'} dropped because the passages do not support "
-            f"{'them' if dropped != 1 else 'it'}."
-            if dropped else ""
-        )
-        return LLMResult(True, extract, dropped, notice, reply)
+        """Check every sentence of a whole `reply` against the passage sentences (`qa.support`)."""
+        check = _Check(passages)
+        check.feed(reply)
+        return check.finish(self)
 
     def _cosines(self, kept: list[tuple[_Claim, list[Support]]], given: dict[int, Passage]) -> list[float]:
         """For each kept claim, the embedding cosine to its closest quote (the answer's confidence)."""
@@ -225,21 +220,147 @@ class LLMAnswerer:
         return out
 
 
-def _supports(claims: list[_Claim], passages: list[Passage]) -> list[list[Support]]:
-    """For each claim, its supports among the sentences of all the passages given (`qa.support`)."""
-    from corpus.sentences import split_sentences
-    from qa import support
+class _Check:
+    """The check of one reply as its pieces arrive: whole sentences are verified in order, and
+    each kept one is composed (markers renumbered by first use) and told to `on_sentence`."""
 
-    if not claims:
-        return []
-    candidates = []
-    for p in passages:
-        chunk = p.hit.chunk
-        spans = [(s, e) for s, e in split_sentences(p.text, offset=chunk.start)
-                 if re.search(r"\w", chunk.text[s - chunk.start:e - chunk.start])]
-        candidates += support.windows(p.n, chunk.text, spans, chunk.start)
-    lowercase = support.lowercase_words([p.text for p in passages])
-    return [support.best_support(support.claim(c.text, lowercase), candidates, c.cites) for c in claims]
+    def __init__(self, passages: list[Passage], on_sentence: Callable[[str], None] | None = None):
+        self.passages = passages
+        self.given = {p.n: p for p in passages}
+        self.on_sentence = on_sentence
+        self.sentences = _Sentences()
+        self.composer = _Composer(self.given)
+        self.kept: list[tuple[_Claim, list[Support]]] = []
+        self.dropped = 0
+        self.pieces: list[str] = []
+        self._supports = None
+
+    def feed(self, piece: str) -> None:
+        self.pieces.append(piece)
+        for sentence in self.sentences.feed(piece):
+            self._sentence(sentence)
+
+    def _sentence(self, sentence: str) -> None:
+        claim = _claim(sentence)
+        if claim is None:
+            return
+        if not claim.cites or any(n not in self.given for n in claim.cites) or _phrase(claim.text) == _phrase(NO_ANSWER):
+            self.dropped += 1
+            return
+        if self._supports is None:
+            self._supports = _Supports(self.passages)
+        found = self._supports(claim)
+        if not found:
+            self.dropped += 1
+            return
+        self.kept.append((claim, found))
+        part = self.composer.add(claim, found)
+        if self.on_sentence is not None:
+            self.on_sentence(part)
+
+    def finish(self, answerer: LLMAnswerer, stopped: str | None = None) -> LLMResult:
+        """The result once the reply ended, or `stopped` (the reason) before its end."""
+        from qa.composer import Extract
+
+        for sentence in self.sentences.close(complete=stopped is None):
+            self._sentence(sentence)
+        reply = "".join(self.pieces)
+        dropped = self.dropped
+        if stopped is not None and not self.kept:
+            return _failed(f"LLM request failed ({stopped})", dropped, reply)
+        text = _THINK.sub("", reply).strip()  # reasoning models may prepend <think>...</think>
+        if stopped is None and not text:
+            return _failed("the LLM reply had no answer text", 0, reply)
+        if stopped is None and _phrase(text) == _phrase(NO_ANSWER):
+            return LLMResult(True, Extract(NO_ANSWER, (), 0.0, True), 0, "", reply)
+        if not self.kept:
+            return _failed(
+                f"no sentence of the LLM answer was supported by the passages ({dropped} dropped)", dropped, reply
+            )
+        extract = self.composer.extract(answerer._cosines(self.kept, self.given))
+        notes = []
+        if stopped is not None:
+            n = len(self.kept)
+            notes.append(f"The LLM answer is incomplete ({one_line(stopped)}); showing the {n} verified "
+                         f"sentence{'s' if n != 1 else ''} received.")
+        if dropped:
+            notes.append(f"{dropped} sentence{'s' if dropped != 1 else ''} of the LLM answer "
+                         f"{'were' if dropped != 1 else 'was'} dropped because the passages do not support "
+                         f"{'them' if dropped != 1 else 'it'}.")
+        return LLMResult(True, extract, dropped, " ".join(notes), reply)
+
+
+class _Sentences:
+    """The whole sentences of a reply as its pieces arrive, cut as `_claims` cuts the whole reply.
+
+    A sentence is whole once the next has begun with more than markers (a marker after the full
+    stop belongs to the sentence before: "Fact. [1] Next"), or at the end of the reply. Reasoning
+    blocks (<think>...</think>) are left out; text after an unclosed <think> waits for its end.
+    """
+
+    def __init__(self):
+        self.pending = ""  # the reply from the first sentence not given out yet
+        self.scanned = 0
+
+    def feed(self, piece: str) -> list[str]:
+        self.pending += piece
+        if len(self.pending) > SCAN_STEP and len(self.pending) - self.scanned < len(self.pending) // 4:
+            return []  # a very long sentence: split again only when it has grown (linear, not quadratic)
+        self.scanned = len(self.pending)
+        return self._take(final=False)
+
+    def close(self, complete: bool = True) -> list[str]:
+        """The sentences left at the end; when the reply did not end `complete`ly (cut off),
+        a last sentence only if it looks finished ("... [2].")."""
+        sentences = self._take(final=complete, closing=True)
+        if not complete and sentences and not _WHOLE.search(sentences[-1]):
+            sentences.pop()
+        return sentences
+
+    def _take(self, final: bool, closing: bool = False) -> list[str]:
+        self.pending = _THINK.sub("", self.pending)
+        visible = self.pending
+        if not final:
+            unclosed = _OPEN_THINK.search(visible)
+            visible = visible[:unclosed.start()] if unclosed else visible
+        text = _MARKER_AFTER_STOP.sub(r"\2\1", visible)  # same length: offsets stay those of `pending`
+        spans = _split(text)
+        if not closing:
+            if len(spans) < 2 or not _BEGUN.search(text[spans[-1][0]:]):
+                return []
+            spans = spans[:-1]
+        out = [text[s:e] for s, e in spans]
+        rest = len(self.pending) if closing else spans[-1][1]
+        self.pending = self.pending[rest:]
+        self.scanned = len(self.pending)
+        return out
+
+
+def _split(text: str) -> list[tuple[int, int]]:
+    from corpus.sentences import split_sentences
+
+    return split_sentences(text)
+
+
+class _Supports:
+    """The supports of a claim among the sentences of all the passages given (`qa.support`)."""
+
+    def __init__(self, passages: list[Passage]):
+        from corpus.sentences import split_sentences
+        from qa import support
+
+        self.candidates = []
+        for p in passages:
+            chunk = p.hit.chunk
+            spans = [(s, e) for s, e in split_sentences(p.text, offset=chunk.start)
+                     if re.search(r"\w", chunk.text[s - chunk.start:e - chunk.start])]
+            self.candidates += support.windows(p.n, chunk.text, spans, chunk.start)
+        self.lowercase = support.lowercase_words([p.text for p in passages])
+
+    def __call__(self, c: _Claim) -> list[Support]:
+        from qa import support
+
+        return support.best_support(support.claim(c.text, self.lowercase), self.candidates, c.cites)
 
 
 def _quote(passage: Passage, found: Support) -> Quote:
@@ -260,43 +381,55 @@ def _phrase(text: str) -> str:
 
 
 def _claims(text: str) -> list[_Claim]:
-    """The sentences of the reply with the passage numbers each cites (() when it has no end marker)."""
+    """The sentences of a whole reply with the passage numbers each cites (() when it has no end marker)."""
     from corpus.sentences import split_sentences
 
     text = _MARKER_AFTER_STOP.sub(r"\2\1", text)  # "Fact. [1] Next." -> "Fact [1]. Next."
-    claims = []
-    for s, e in split_sentences(text):
-        sentence = _BULLET.sub("", text[s:e]).replace("**", "")
-        if not re.search(r"\w", _MARKER_RE.sub("", sentence)):
-            continue  # a stray marker or a rule line, not a statement
-        if not _ENDS_WITH_MARKERS.search(sentence):
-            claims.append(_Claim(one_line(sentence), ()))
-            continue
-        cites = tuple(dict.fromkeys(int(d) for m in _MARKER_RE.findall(sentence) for d in re.findall(r"\d+", m)))
-        body = one_line(_MARKER_RE.sub(" ", sentence))
-        claims.append(_Claim(re.sub(r"\s+([.!?…,;:])", r"\1", body).strip(), cites))
-    return claims
+    return [c for c in (_claim(text[s:e]) for s, e in split_sentences(text)) if c is not None]
 
 
-def _compose(kept: list[tuple[_Claim, list[Support]]], given: dict[int, Passage], cosines: list[float]) -> Extract:
-    """The answer text with markers renumbered by first use, and the citations they name; a claim
-    cites the passages that support it (`qa.support` may have re-cited it)."""
-    from qa.composer import Extract
-    from qa.records import Citation
+def _claim(sentence: str) -> _Claim | None:
+    """One sentence of the reply (its markers after the full stop moved before it), or None for
+    a stray marker or a rule line, which is not a statement."""
+    sentence = _BULLET.sub("", sentence).replace("**", "")
+    if not re.search(r"\w", _MARKER_RE.sub("", sentence)):
+        return None
+    if not _ENDS_WITH_MARKERS.search(sentence):
+        return _Claim(one_line(sentence), ())
+    cites = tuple(dict.fromkeys(int(d) for m in _MARKER_RE.findall(sentence) for d in re.findall(r"\d+", m)))
+    body = one_line(_MARKER_RE.sub(" ", sentence))
+    return _Claim(re.sub(r"\s+([.!?…,;:])", r"\1", body).strip(), cites)
 
-    numbers: dict[int, int] = {}
-    quotes: dict[int, list[Quote]] = {}
-    parts = []
-    for claim, found in kept:
+
+class _Composer:
+    """The answer built one kept claim at a time: markers renumbered by first use, and the
+    citations they name; a claim cites the passages that support it (`qa.support` may have
+    re-cited it)."""
+
+    def __init__(self, given: dict[int, Passage]):
+        self.given = given
+        self.numbers: dict[int, int] = {}
+        self.quotes: dict[int, list[Quote]] = {}
+        self.parts: list[str] = []
+
+    def add(self, claim: _Claim, found: list[Support]) -> str:
+        """The claim as it stands in the answer: its text and final markers."""
         marks = []
         for s in found:
-            new = numbers.setdefault(s.passage, len(numbers) + 1)
-            quote = _quote(given[s.passage], s)
-            if quote not in quotes.setdefault(s.passage, []):
-                quotes[s.passage].append(quote)
+            new = self.numbers.setdefault(s.passage, len(self.numbers) + 1)
+            quote = _quote(self.given[s.passage], s)
+            if quote not in self.quotes.setdefault(s.passage, []):
+                self.quotes[s.passage].append(quote)
             marks.append(f"[{new}]")
-        parts.append(f"{claim.text} {''.join(marks)}")
-    citations = tuple(
-        Citation(new, given[n].hit.chunk, tuple(quotes[n]), given[n].hit.score) for n, new in numbers.items()
-    )
-    return Extract(" ".join(parts), citations, sum(cosines) / len(cosines), False)
+        self.parts.append(f"{claim.text} {''.join(marks)}")
+        return self.parts[-1]
+
+    def extract(self, cosines: list[float]) -> Extract:
+        from qa.composer import Extract
+        from qa.records import Citation
+
+        given = self.given
+        citations = tuple(
+            Citation(new, given[n].hit.chunk, tuple(self.quotes[n]), given[n].hit.score) for n, new in self.numbers.items()
+        )
+        return Extract(" ".join(self.parts), citations, sum(cosines) / len(cosines), False)

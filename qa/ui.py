@@ -21,6 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 
 import gradio as gr  # noqa: E402
 
+from qa.assistant import ask_live  # noqa: E402
 from qa.feedback import append_feedback, feedback_record  # noqa: E402
 from qa.followup import read_as_follow_up  # noqa: E402
 from qa.library import MAX_UPLOAD_BYTES, REMOVED_DIR, Library, LibraryError, Upload, serving_library  # noqa: E402
@@ -28,7 +29,8 @@ from qa.login import LoginGuard  # noqa: E402
 from qa.question import InvalidQuestion  # noqa: E402
 from qa.ui_assets import CSS, LOAD_JS, PAGE_JS, THEME_JS, VIEWER_JS  # noqa: E402
 from qa.ui_html import (  # noqa: E402
-    answer_html, change_html, documents_html, error_html, header_html, question_html, quote_spans, sources_html, status_html,
+    answer_html, change_html, documents_html, error_html, header_html, partial_html, question_html, quote_spans, sources_html,
+    status_html,
 )
 from qa.viewer import viewer_html  # noqa: E402
 
@@ -95,23 +97,32 @@ def build_app(library: Library, data_dir: Path, secret: str | None = None) -> gr
         return history, "", asked, gr.Button(interactive=False)
 
     def answer(pending, history, turns, mode, k, doc_ids, answer_mode):
-        """Second step: answer the question `take` put in the chat, and keep the conversation."""
+        """Second step: answer the question `take` put in the chat (an LLM answer sentence by
+        sentence as each is verified), and keep the conversation."""
         if not pending:
-            return gr.skip(), gr.skip(), gr.skip(), "", gr.skip(), gr.Button(interactive=True)
+            yield gr.skip(), gr.skip(), gr.skip(), "", gr.skip(), gr.Button(interactive=True)
+            return
         history, turns = list(history or []), list(turns or [])
         assistant = library.assistant  # one generation for the whole answer, even if a build swaps it
         last = turns[-1] if turns else {}
         said = "" if last.get("abstained", True) else last.get("answer", "")
         read = read_as_follow_up(pending, last.get("question", ""), kinds(), said)  # "When was it launched?", "Why?"
+        told: list[str] = []
         try:
-            reply = assistant.ask(read, k=min(int(k), MAX_K), mode=mode, doc_ids=tuple(doc_ids or ()), answer_mode=answer_mode)
+            for reply in ask_live(assistant, read, k=min(int(k), MAX_K), mode=mode, doc_ids=tuple(doc_ids or ()),
+                                  answer_mode=answer_mode):
+                if isinstance(reply, str):
+                    told.append(reply)
+                    yield [*history, _msg("assistant", partial_html(told))], *[gr.skip()] * 5
         except (InvalidQuestion, UnknownDocument, ValueError) as exc:
             history.append(_msg("assistant", error_html(str(exc))))
-            return history, turns, gr.skip(), "", _saved(history, turns), gr.Button(interactive=True)
+            yield history, turns, gr.skip(), "", _saved(history, turns), gr.Button(interactive=True)
+            return
         except Exception:  # a bug: keep the traceback in the log, show a message
             log.exception("answering %r failed", pending)
             history.append(_msg("assistant", error_html("Something went wrong while answering; please try again.")))
-            return history, turns, gr.skip(), "", _saved(history, turns), gr.Button(interactive=True)
+            yield history, turns, gr.skip(), "", _saved(history, turns), gr.Button(interactive=True)
+            return
         data = reply.to_json()
         if read != pending:  # a follow-up: say how it was read
             data["notice"] = " ".join(filter(None, [f"Read as a follow-up: “{read}”", data.get("notice")]))
@@ -119,7 +130,7 @@ def build_app(library: Library, data_dir: Path, secret: str | None = None) -> gr
         turn = len(turns)
         turns.append(data)
         history.append(_msg("assistant", answer_html(data, turn)))
-        return history, turns, sources_html(data, turn), "", _saved(history, turns), gr.Button(interactive=True)
+        yield history, turns, sources_html(data, turn), "", _saved(history, turns), gr.Button(interactive=True)
 
     def retry(request, history, turns):
         """Ask a past question again (after a change to the library, say)."""

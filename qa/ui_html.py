@@ -65,6 +65,17 @@ def answer_html(answer: dict, turn: int) -> str:
     return f'<div class="answer">{"".join(parts)}</div>'
 
 
+CHECKING = "Checking each sentence against the passages…"
+
+
+def partial_html(sentences: list[str]) -> str:
+    """An LLM answer while it arrives: the sentences verified so far (their markers plain text;
+    they become links, with the sources, when the answer is whole) and a note that it goes on."""
+    lines = f'<div class="a-line">{esc(" ".join(sentences))}</div>'
+    return (f'<div class="answer a-partial"><div class="a-text">{lines}</div>'
+            f'<div class="a-notice" role="status">{esc(CHECKING)}</div></div>')
+
+
 def marked(text: str, cited: dict, turn: int) -> str:
     """`text` escaped, with each of the product's citation markers as a link: a marker is a `[n]`
     right after a quote of citation n, so a bracketed number inside a quote stays text."""

@@ -36,6 +36,7 @@ class Response:
     status: int
     body: bytes
     content_type: str = "application/json"
+    parts: tuple[tuple[float, bytes], ...] = ()  # streamed after `body`: (seconds to wait, bytes)
 
 
 def completion(content) -> dict:
@@ -85,6 +86,30 @@ class Raw(Behaviour):
         return Response(200, self.body, self.content_type)
 
 
+def event(content: str | None = None, finish: str | None = None) -> bytes:
+    """One server-sent event of an OpenAI chat completion stream."""
+    delta = {} if content is None else {"content": content}
+    chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "model": "test-model",
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return f"data: {json.dumps(chunk)}\n\n".encode()
+
+
+class Stream(Behaviour):
+    """A reply streamed as server-sent events, one per piece, `gap` seconds apart; `done` sends the
+    final event and [DONE]; `extra` is raw bytes sent after the pieces (a malformed event, say)."""
+
+    def __init__(self, pieces: list[str], gap: float = 0.0, done: bool = True, extra: bytes = b""):
+        self.pieces, self.gap, self.done, self.extra = pieces, gap, done, extra
+
+    def respond(self, request: Request) -> Response:
+        parts = [(self.gap, event(p)) for p in self.pieces]
+        if self.extra:
+            parts.append((0.0, self.extra))
+        if self.done:
+            parts.append((0.0, event(finish="stop") + b"data: [DONE]\n\n"))
+        return Response(200, b": stream begins\n\n", "text/event-stream", tuple(parts))
+
+
 class ChatServer:
     def __init__(self, behaviour: Behaviour):
         self.behaviour = behaviour
@@ -108,10 +133,16 @@ class ChatServer:
                 try:
                     self.send_response(response.status)
                     self.send_header("Content-Type", response.content_type)
-                    self.send_header("Content-Length", str(len(response.body)))
+                    if not response.parts:
+                        self.send_header("Content-Length", str(len(response.body)))
                     self.send_header("Connection", "close")
                     self.end_headers()
                     self.wfile.write(response.body)
+                    for wait, data in response.parts:  # a stream: the body ends when the connection closes
+                        self.wfile.flush()
+                        if wait:
+                            server._release.wait(wait)
+                        self.wfile.write(data)
                 except OSError:
                     pass  # the client gave up (timeout tests)
                 self.close_connection = True

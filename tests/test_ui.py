@@ -296,3 +296,52 @@ def test_build_app_exposes_the_ask_endpoint(tmp_path):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility != "private"}
     assert public == {"ask"}
     assert not (Path(tmp_path) / "data").exists()  # nothing written until someone votes
+
+
+class StreamingAssistant(FakeAssistant):
+    """A fake assistant in LLM mode: it tells two verified sentences before its answer."""
+
+    llm = object()
+    SENTENCES = (f"It agreed {SCRIPT} [1]", "Royalties must be published [1]")
+
+    def ask(self, question, k=5, mode="hybrid", doc_ids=(), answer_mode="extractive", on_sentence=None):
+        if answer_mode == "llm":
+            for sentence in self.SENTENCES:
+                on_sentence(sentence)
+        return super().ask(question, k, mode, doc_ids, answer_mode)
+
+
+def _answer_handler(tmp_path, assistant):
+    from qa.library import Library
+    from qa.ui import build_app
+
+    library = Library(tmp_path / "corpus", tmp_path / "no-index", assistant, open_assistant=None, build=None)
+    demo = build_app(library, tmp_path / "data")
+    return next(fn.fn for fn in demo.fns.values() if fn.fn is not None and fn.fn.__name__ == "answer")
+
+
+def test_llm_answer_streams_into_the_chat_sentence_by_sentence(tmp_path):
+    from qa.ui_html import CHECKING
+
+    answer = _answer_handler(tmp_path, StreamingAssistant())
+    history = [{"role": "user", "content": "What did the council agree?"}]
+    updates = list(answer("What did the council agree?", history, [], "hybrid", 5, [], "llm"))
+
+    assert len(updates) == 3  # one sentence, two sentences, the answer
+    for n, update in enumerate(updates[:2], start=1):
+        chat = update[0]
+        assert len(chat) == 2 and chat[0] == history[0]
+        shown = chat[1]["content"]
+        assert_only_our_markup(shown)
+        assert "<script" not in shown and CHECKING in shown
+        assert parse(shown).tags.count(("a", [])) == 0 and "href" not in shown  # markers are links only at the end
+        assert " ".join(StreamingAssistant.SENTENCES[:n]) in html.unescape(shown)
+    chat, turns = updates[-1][0], updates[-1][1]
+    assert len(chat) == 2 and len(turns) == 1 and CHECKING not in chat[1]["content"]
+    assert 'href="#cite-0-1"' in chat[1]["content"]
+
+
+def test_extractive_answer_arrives_in_one_update(tmp_path):
+    answer = _answer_handler(tmp_path, StreamingAssistant())
+    updates = list(answer("What did the council agree?", [], [], "hybrid", 5, [], "extractive"))
+    assert len(updates) == 1 and len(updates[0][1]) == 1
