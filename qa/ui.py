@@ -24,7 +24,8 @@ import gradio as gr  # noqa: E402
 from qa.assistant import ask_live  # noqa: E402
 from qa.feedback import append_feedback, feedback_record  # noqa: E402
 from qa.followup import read_as_follow_up  # noqa: E402
-from qa.library import MAX_UPLOAD_BYTES, REMOVED_DIR, Library, LibraryError, Upload, serving_library  # noqa: E402
+from qa.guard import ServerGuard  # noqa: E402
+from qa.library import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, REMOVED_DIR, Library, LibraryError, Upload, serving_library  # noqa: E402
 from qa.login import LoginGuard  # noqa: E402
 from qa.question import InvalidQuestion  # noqa: E402
 from qa.ui_assets import CSS, LOAD_JS, PAGE_JS, THEME_JS, VIEWER_JS  # noqa: E402
@@ -275,7 +276,7 @@ def build_app(library: Library, data_dir: Path, secret: str | None = None) -> gr
                 change = gr.HTML("", elem_id="library-change")
                 with gr.Group(visible=not library.read_only):
                     uploads = gr.File(label="Add documents (PDF, DOCX, HTML, Markdown, text)", file_count="multiple",
-                                      elem_id="upload")
+                                      file_types=list(ALLOWED_SUFFIXES), elem_id="upload")
                     add_btn = gr.Button("Add to the library", variant="primary", elem_id="add-documents")
                     with gr.Row():
                         to_remove = gr.Dropdown(label="Remove a document", choices=[], value=None, elem_id="remove-choice", scale=4)
@@ -376,8 +377,12 @@ def exposure_warning(host: str, auth) -> str | None:
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None, **kwargs):
     """Start `demo` with the app's look; kwargs go to `Blocks.launch` (e.g. prevent_thread_lock).
     `auth` (user, password pairs) is checked with a back-off after failed attempts; uploads
-    above `MAX_UPLOAD_BYTES` are refused by the upload route itself."""
-    options = dict(server_name=host, server_port=port, auth=LoginGuard(auth) if auth else None, share=False,
+    above `MAX_UPLOAD_BYTES` are refused by the upload route itself, files of other types than
+    the library takes by `ServerGuard`, which also keeps signed-out visitors to the sign-in page."""
+    from starlette.middleware import Middleware
+
+    guard = Middleware(ServerGuard, auth=bool(auth), suffixes=ALLOWED_SUFFIXES)
+    options = dict(app_kwargs={"middleware": [guard]},server_name=host, server_port=port, auth=LoginGuard(auth) if auth else None, share=False,
                    inbrowser=False, quiet=True, show_error=True, ssr_mode=False, theme=theme(), css=CSS,
                    footer_links=["api", "settings"], run_history=False, max_file_size=MAX_UPLOAD_BYTES,
                    auth_message=f"Sign in to {TITLE}" if auth else None)

@@ -285,6 +285,11 @@ def test_auth_guards_ui_and_api(assistant, seed_index, browser, tmp_path):
         page.goto(app.url)
         page.wait_for_selector("input[type='password']", timeout=TIMEOUT_MS)
         assert page.locator("#question").count() == 0
+        page.fill("input[type='password']", "s3cret")  # signing in through the page loads the app (qa.guard lets it)
+        page.locator("input:not([type='password'])").first.fill("reader")
+        page.locator("button[type='submit'], button:has-text('Login')").first.click()
+        page.wait_for_selector("#question textarea", timeout=TIMEOUT_MS)
+        assert "[1]" in ask(page, GOLD_QUESTION).inner_text()
         context.close()
     finally:
         app.demo.close()

@@ -1,0 +1,169 @@
+"""The server's own gate in front of Gradio: what a signed-out visitor may reach, and which files
+the upload route takes.
+
+Gradio checks the sign-in on the routes that read data, but under `--auth` it still answers
+`/openapi.json` (the whole API's schema), `/gradio_api/heartbeat`, `cancel`, `reset`,
+`startup-events` and `app_id` to anyone. `ServerGuard`, an ASGI middleware, lets a visitor who
+is not signed in reach only what the sign-in page needs (`PUBLIC_PATHS`, `PUBLIC_PREFIXES`) and
+the routes Gradio itself guards (they answer 401 themselves); everything else is 401. Whether a
+request is signed in is Gradio's own answer: its session cookie names a token the app issued.
+When the app cannot tell (an unknown Gradio), the answer is no.
+
+`/gradio_api/upload` takes any file Gradio would keep, so the guard reads the names of the files
+in the multipart body as it streams in (python-multipart's parser: only the part headers are
+looked at, nothing is buffered) and refuses the request with 415, before it is stored, when a
+name does not end in one of the accepted suffixes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
+
+API = "/gradio_api"
+UPLOAD_PATH = f"{API}/upload"
+# what the sign-in page loads before anyone has signed in
+PUBLIC_PATHS = frozenset({
+    "/", "/login", "/login/", "/logout", "/favicon.ico", "/theme.css", "/robots.txt", "/manifest.json",
+    "/config", "/config/", f"{API}/login_check", f"{API}/login_check/",
+    f"{API}/startup-events",  # Gradio calls it itself once the server is up; it runs startup events once
+})
+PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/pwa_icon", "/gradio_api/theme.css")
+# routes Gradio answers 401 itself when signed out; they pass to it unchanged
+GRADIO_GUARDED = (f"{API}/queue/", f"{API}/call/", f"{API}/info", f"{API}/file", f"{API}/openapi.json",
+                  "/monitoring", f"{API}/run/", f"{API}/api/", "/file")
+NOT_SIGNED_IN = {"detail": {"error": "Not authenticated"}}
+
+Scope = dict
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+
+
+def may_pass_signed_out(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or path.startswith(GRADIO_GUARDED)
+
+
+def signed_in(app, scope: Scope) -> bool:
+    """Gradio's answer: the request's session cookie holds a token it issued (False if unknown)."""
+    from starlette.requests import Request
+
+    cookie_id, tokens = getattr(app, "cookie_id", None), getattr(app, "tokens", None)
+    if cookie_id is None or not isinstance(tokens, dict):
+        return False
+    cookies = Request(scope).cookies
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return token is not None and token in tokens
+
+
+def unaccepted_name(name: str, suffixes: tuple[str, ...]) -> bool:
+    return PurePosixPath(name.replace("\\", "/")).suffix.lower() not in suffixes
+
+
+class UploadNames:
+    """The file names of a multipart body fed in pieces; `refused` is the first one whose suffix
+    is not accepted, or a reason when the body cannot be read as multipart."""
+
+    def __init__(self, content_type: str, suffixes: tuple[str, ...]):
+        from python_multipart.multipart import MultipartParser, parse_options_header
+
+        self.suffixes = suffixes
+        self.refused: str | None = None
+        self._field, self._value, self._headers = b"", b"", {}
+        self._parse_options = parse_options_header
+        kind, options = parse_options_header(content_type.encode("latin-1", "replace"))
+        boundary = options.get(b"boundary")
+        if kind != b"multipart/form-data" or not boundary:
+            self.refused = "the upload is not multipart/form-data"
+            self._parser = None
+            return
+        self._parser = MultipartParser(boundary, callbacks={
+            "on_header_field": self._on_field, "on_header_value": self._on_value,
+            "on_header_end": self._on_header_end, "on_headers_finished": self._on_headers_finished,
+        })
+
+    def feed(self, data: bytes) -> None:
+        if self._parser is None or self.refused or not data:
+            return
+        try:
+            self._parser.write(data)
+        except Exception:  # noqa: BLE001 - python-multipart raises its own errors for malformed bodies
+            self.refused = "the upload is not a well-formed multipart body"
+
+    def _on_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def _on_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field, self._value = b"", b""
+
+    def _on_headers_finished(self) -> None:
+        disposition = self._headers.get(b"content-disposition")
+        self._headers = {}
+        if disposition is None:
+            return
+        _, options = self._parse_options(disposition)
+        name = options.get(b"filename")
+        if name is not None and self.refused is None:
+            text = name.decode("utf-8", "replace")
+            if unaccepted_name(text, self.suffixes):
+                self.refused = f"{text!r} is not an accepted type; upload {', '.join(self.suffixes)}"
+
+
+class ServerGuard:
+    """ASGI middleware: with `auth` on, signed-out requests reach only the sign-in page and the
+    routes Gradio guards; uploads must be files with one of `suffixes`."""
+
+    def __init__(self, app, auth: bool, suffixes: tuple[str, ...]):
+        self.app, self.auth, self.suffixes = app, auth, tuple(s.lower() for s in suffixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        if self.auth and not may_pass_signed_out(path) and not signed_in(scope.get("app"), scope):
+            if scope["type"] == "websocket":
+                return await send({"type": "websocket.close", "code": 1008})
+            return await respond(send, 401, NOT_SIGNED_IN)
+        if scope["type"] == "http" and path.rstrip("/") == UPLOAD_PATH and scope.get("method") == "POST":
+            return await self.upload(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    async def upload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the upload to Gradio while its part headers are read; stop it at a refused name."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        names = UploadNames(headers.get("content-type", ""), self.suffixes)
+        if names.refused:
+            return await respond(send, 415, names.refused)
+
+        async def checked() -> dict:
+            message = await receive()
+            if message["type"] == "http.request":
+                names.feed(message.get("body", b""))
+                if names.refused:
+                    return {"type": "http.disconnect"}  # Gradio stops reading; nothing is kept
+            return message
+
+        async def unless_refused(message: dict) -> None:
+            if not names.refused:
+                await send(message)
+
+        try:
+            await self.app(scope, checked, unless_refused)
+        except Exception:
+            if not names.refused:
+                raise
+        if names.refused:
+            await respond(send, 415, names.refused)
+
+
+async def respond(send: Send, status: int, body: dict | str) -> None:
+    """A JSON body, or for a str one line of plain text (as Gradio's upload route answers errors:
+    its page shows that text to the user)."""
+    data, kind = (body.encode(), b"text/plain; charset=utf-8") if isinstance(body, str) else (json.dumps(body).encode(), b"application/json")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
