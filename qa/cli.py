@@ -322,7 +322,7 @@ def _llm_settings_checked(required: bool):
 
 
 def cmd_serve(args) -> int:
-    from qa.ui import serve
+    from qa.server import serve
 
     _check_index_folder(args.index)
     with _llm_settings_checked(required=False):

@@ -238,7 +238,7 @@ def test_feedback_append_writes_json_lines(tmp_path):
 
 def test_parse_auth():
     from qa.cli import UserError
-    from qa.ui import parse_auth
+    from qa.server import parse_auth
 
     assert parse_auth(None) is None
     assert parse_auth("ana:s3cret") == [("ana", "s3cret")]
@@ -268,7 +268,7 @@ def test_missing_index_is_a_one_line_error(tmp_path, capsys):
 
 def test_non_loopback_host_without_auth_warns(tmp_path, capsys):
     from index.errors import IndexNotFound
-    from qa.ui import exposure_warning, is_loopback, serve
+    from qa.server import exposure_warning, is_loopback, serve
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and is_loopback("127.0.1.1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("example.org")

@@ -37,7 +37,8 @@ def free_port() -> int:
 
 def start(assistant, index_dir: Path, data_dir: Path, auth=None, corpus_dir: Path | None = None, **options) -> SimpleNamespace:
     from qa.library import serving_library
-    from qa.ui import build_app, launch
+    from qa.server import launch
+    from qa.ui import build_app
 
     library = serving_library(assistant, corpus_dir or data_dir / "corpus", index_dir, **options)
     demo = build_app(library, data_dir, secret="test-secret")
