@@ -6,8 +6,8 @@ Gradio checks the sign-in on the routes that read data, but under `--auth` it st
 `startup-events` and `app_id` to anyone. `ServerGuard`, an ASGI middleware, lets a visitor who
 is not signed in reach only what the sign-in page needs (`PUBLIC_PATHS`, `PUBLIC_PREFIXES`) and
 the routes Gradio itself guards (they answer 401 themselves); everything else is 401. Whether a
-request is signed in is Gradio's own answer: its session cookie names a token the app issued.
-When the app cannot tell (an unknown Gradio), the answer is no.
+request is signed in is Gradio's own answer over HTTP: the request's cookies are put to its
+`/gradio_api/login_check` route in process (no private attribute is read); anything but 200 is no.
 
 `/gradio_api/upload` takes any file Gradio would keep, so the guard reads the names of the files
 in the multipart body as it streams in (python-multipart's parser: only the part headers are
@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 
 API = "/gradio_api"
 UPLOAD_PATH = f"{API}/upload"
+LOGIN_CHECK = f"{API}/login_check"
 # what the sign-in page loads before anyone has signed in
 PUBLIC_PATHS = frozenset({
     "/", "/login", "/login/", "/logout", "/favicon.ico", "/theme.css", "/robots.txt", "/manifest.json",
@@ -42,18 +43,6 @@ Send = Callable[[dict], Awaitable[None]]
 
 def may_pass_signed_out(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or path.startswith(GRADIO_GUARDED)
-
-
-def signed_in(app, scope: Scope) -> bool:
-    """Gradio's answer: the request's session cookie holds a token it issued (False if unknown)."""
-    from starlette.requests import Request
-
-    cookie_id, tokens = getattr(app, "cookie_id", None), getattr(app, "tokens", None)
-    if cookie_id is None or not isinstance(tokens, dict):
-        return False
-    cookies = Request(scope).cookies
-    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
-    return token is not None and token in tokens
 
 
 def unaccepted_name(name: str, suffixes: tuple[str, ...]) -> bool:
@@ -124,13 +113,32 @@ class ServerGuard:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        if self.auth and not may_pass_signed_out(path) and not signed_in(scope.get("app"), scope):
+        if self.auth and not may_pass_signed_out(path) and not await self.signed_in(scope):
             if scope["type"] == "websocket":
                 return await send({"type": "websocket.close", "code": 1008})
             return await respond(send, 401, NOT_SIGNED_IN)
         if scope["type"] == "http" and path.rstrip("/") == UPLOAD_PATH and scope.get("method") == "POST":
             return await self.upload(scope, receive, send)
         return await self.app(scope, receive, send)
+
+    async def signed_in(self, scope: Scope) -> bool:
+        """Gradio's login check for the request's cookies, asked of the app in process."""
+        cookies = [(k, v) for k, v in scope.get("headers", []) if k.lower() in (b"cookie", b"host")]
+        check = {"type": "http", "asgi": scope.get("asgi", {"version": "3.0"}), "http_version": "1.1", "method": "GET",
+                 "scheme": scope.get("scheme", "http"), "path": LOGIN_CHECK, "raw_path": LOGIN_CHECK.encode(),
+                 "root_path": scope.get("root_path", ""), "query_string": b"", "headers": cookies,
+                 "client": scope.get("client"), "server": scope.get("server")}
+        statuses: list[int] = []
+
+        async def nothing() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def status(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await self.app(check, nothing, status)
+        return statuses == [200]
 
     async def upload(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the upload to Gradio while its part headers are read; stop it at a refused name."""
