@@ -180,6 +180,51 @@ def test_text_and_controls_meet_aa_contrast_in_both_themes(browser, workspace):
         context.close()
 
 
+LOW_CONTRAST = """() => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const low = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent.trim()).join(' ').trim();
+    const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+    if (!own || box.width <= 1 || box.height <= 1 || style.visibility === 'hidden' || style.opacity === '0') continue;
+    let bg = null;
+    for (let n = el; n && !bg; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c.slice(0, 3);
+    }
+    bg = bg || [255, 255, 255];
+    const c = rgb(style.color), alpha = c.length === 4 ? c[3] : 1;
+    const fg = c.slice(0, 3).map((v, i) => v * alpha + bg[i] * (1 - alpha));
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) low.push(`${ratio.toFixed(2)}: ${el.tagName.toLowerCase()} "${own.slice(0, 40)}"`);
+  }
+  return low;
+}"""
+
+
+def test_every_visible_text_meets_aa_contrast_on_both_tabs_and_themes(browser, workspace):
+    """A sweep of every element with text of its own, not a chosen few: the chat with an answer,
+    the search settings open, the library tab with its upload zone, in light and dark (hovered
+    toggle included)."""
+    context, page = open_page(browser, workspace.url)
+    try:
+        ask(page, GOLD_QUESTION)
+        page.locator("#settings button").first.click()
+        for theme in ("light", "dark"):
+            assert page.evaluate(LOW_CONTRAST) == [], (theme, "ask")
+            page.get_by_role("tab", name="Library").click()
+            page.locator("#upload").wait_for()
+            assert page.evaluate(LOW_CONTRAST) == [], (theme, "library")
+            page.get_by_role("tab", name="Ask").click()
+            page.click("#theme-toggle")  # the pointer stays on the toggle: its hover colours are measured too
+            page.wait_for_timeout(300)
+    finally:
+        context.close()
+
+
 def test_history_survives_a_reload_and_a_double_submit_sends_once(browser, workspace):
     context, page = open_page(browser, workspace.url)
     try:
