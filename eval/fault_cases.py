@@ -70,7 +70,7 @@ CORRUPTIONS = {
     "manifest-counts-missing": _manifest(lambda d: d.pop("counts")),
     "manifest-model-a-string": _manifest(lambda d: d.update(model="fake")),
     "manifest-size-wrong": _manifest(lambda d: d["artifacts"].update({"chunks.npy": d["artifacts"]["chunks.npy"] + 8})),
-    "manifest-checksum-wrong": _manifest(lambda d: d["checksums"]["layout.npy"].update(sha256="0" * 64)),
+    "manifest-checksum-wrong": _manifest(lambda d: d["checksums"]["layout.npy"].update(digest="0" * 32)),
     "chunks-truncated": _file("chunks.npy", _truncate),
     "chunks-bytes-flipped": _file("chunks.npy", _flip),
     "chunks-deleted": lambda gen, index: (gen / "chunks.npy").unlink(),

@@ -18,9 +18,10 @@ from index.lexical import LEXICAL_SETTINGS
 # 2: documents carry their blocks; the manifest stamps each corpus file; 3: records in SQLite, read
 # lazily; 4: the documents' names indexed in the records, each chunk's sentence range in an array;
 # 5: sentence vectors stored as float16
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 MANIFEST_FILE = "manifest.json"
-DIGEST = "sha256"  # each artifact's checksum: hashlib's fastest here (~700 MB/s, blake2b ~350)
+DIGEST = "xxh3_128"  # each artifact's checksum (corruption, not tampering): 7.4 GB/s here, sha256 1.0, blake2b 0.4
+CHECKSUM_BLOCK = 1 << 20
 SEAL = "manifest_sha256"  # the manifest's own checksum, over its bytes with this value zeroed; its last field
 _UNSEALED = b"0" * 64
 SHOWN_CHARS = 40  # of a wrong manifest value, in the error naming it
@@ -60,14 +61,18 @@ class Checksum:
     """One artifact as the build left it: its digest, and its modification time then (a file
     whose time and size are unchanged is taken as unchanged by a build's quick check)."""
 
-    sha256: str
+    digest: str  # DIGEST of its bytes
     mtime_ns: int
 
 
 def file_checksum(path: Path) -> Checksum:
+    import xxhash
+
+    digest = xxhash.xxh3_128()
     with open(path, "rb") as handle:
-        digest = hashlib.file_digest(handle, DIGEST).hexdigest()
-        return Checksum(digest, os.fstat(handle.fileno()).st_mtime_ns)
+        while block := handle.read(CHECKSUM_BLOCK):
+            digest.update(block)
+        return Checksum(digest.hexdigest(), os.fstat(handle.fileno()).st_mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,7 @@ def _manifest(cls, data: dict) -> Manifest:
         artifacts=_map(data, "artifacts", int, default={}),
         dense=DenseParams.from_json(_fields(dense, "dense.", kind=str, nlist=int, nprobe=int, trained_on=int, recall_at_10=float)),
         checksums={
-            k: Checksum(**_fields(_object(v, f"checksums.{k}"), f"checksums.{k}.", required=True, sha256=str, mtime_ns=int))
+            k: Checksum(**_fields(_object(v, f"checksums.{k}"), f"checksums.{k}.", required=True, digest=str, mtime_ns=int))
             for k, v in _get(data, "checksums", dict, default={}).items()
         },
     )

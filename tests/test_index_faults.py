@@ -106,7 +106,7 @@ WRONG_TYPES = {
     "a-file-a-list": (lambda d: d["files"].update({"cobalt.txt": []}), "files.cobalt.txt should be an object"),
     "a-file-document-a-number": (lambda d: d["files"]["cobalt.txt"].update(documents=[3]), "files.cobalt.txt.documents[0] should be a string"),
     "an-artifact-size-a-string": (lambda d: d["artifacts"].update({"chunks.npy": "12"}), "artifacts.chunks.npy should be a whole number"),
-    "a-checksum-a-number": (lambda d: d["checksums"]["chunks.npy"].update(sha256=7), "checksums.chunks.npy.sha256 should be a string"),
+    "a-checksum-a-number": (lambda d: d["checksums"]["chunks.npy"].update(digest=7), "checksums.chunks.npy.digest should be a string"),
 }
 
 
@@ -163,7 +163,7 @@ def test_status_checks_dtypes_and_shapes_as_loading_does(capsys, index):
 
 def test_status_says_what_it_verified(capsys, index):
     code, out, _ = qa(capsys, "index", "status", "--index", str(index))
-    assert code == 0 and "verified:" in out and "every byte against its sha256" in out and "status reads the whole index" in out
+    assert code == 0 and "verified:" in out and "every byte against its xxh3_128" in out and "status reads the whole index" in out
     edit_manifest(index, lambda d: d.update(checksums={}))
     code, out, _ = qa(capsys, "index", "status", "--index", str(index))
     assert code == 0 and "no checksums recorded" in out
@@ -173,13 +173,13 @@ def test_the_manifest_records_every_file_s_checksum_and_opening_hashes_none(inde
     import hashlib
 
     manifest = Manifest.read(current_generation(index))
-    assert set(manifest.checksums) == set(manifest.artifacts) and all(len(c.sha256) == 64 for c in manifest.checksums.values())
+    assert set(manifest.checksums) == set(manifest.artifacts) and all(len(c.digest) == 32 for c in manifest.checksums.values())
     monkeypatch.setattr(hashlib, "file_digest", lambda *a: pytest.fail("opening hashed a file"))
     load_index(index, manifest.config).close()
 
 
 def test_an_edited_manifest_is_checked_in_full_by_the_next_build(capsys, index, corpus):
-    edit_manifest(index, lambda d: d["checksums"]["layout.npy"].update(sha256="0" * 64))  # the files' times are unchanged
+    edit_manifest(index, lambda d: d["checksums"]["layout.npy"].update(digest="0" * 32))  # the files' times are unchanged
     code, _, err = qa(capsys, "index", "build", "--corpus", str(corpus), "--index", str(index))
     assert code == 0 and "layout.npy does not match" in err
     assert qa(capsys, "index", "status", "--index", str(index))[0] == 0
