@@ -89,3 +89,12 @@ def test_a_folder_holding_other_files_is_refused(tmp_path, capsys):
     assert main(["--chunks", "10", "--folder", str(tmp_path)]) == 2
     assert "did not write" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_probe_reports_its_own_peak_memory_not_its_parents():
+    ballast = np.ones(400 * 2**20 // 8)  # 400 MB resident in this (the parent) process
+    code = "from eval.bench_scale import peak_rss_mb; print(peak_rss_mb())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=bench_scale.ROOT)
+    assert float(done.stdout) < 200, f"the child reported {done.stdout.strip()} MB, the parent's peak"
+    del ballast
