@@ -34,6 +34,17 @@ def test_a_small_library_is_searched_exactly(tmp_path):
     assert _read(tmp_path).search(vectors[7:8], 1)[1][0, 0] == 7
 
 
+def test_a_mid_sized_library_is_searched_over_float16_vectors_with_its_measured_recall(tmp_path, monkeypatch):
+    monkeypatch.setattr(dense, "HALF_FROM", 1000)
+    vectors, queries = _vectors(3000), _vectors(300, seed=1)
+    params = write_dense(tmp_path, vectors, queries, None, np.full(3000, -1))
+    assert params.kind == "flat16" and params.recall_at_10 >= 0.99 and not (tmp_path / CENTROIDS_FILE).exists()
+    index = _read(tmp_path)
+    assert index.ntotal == 3000 and index.sa_code_size() == 2 * vectors.shape[1]  # two bytes a dimension
+    fresh = _vectors(100, seed=2)
+    assert recall_at(index.search(fresh, 10)[1], exact_nearest(vectors, fresh, 10), vectors, fresh) >= 0.99
+
+
 def test_a_large_library_gets_an_inverted_file_with_the_recall_it_measured(tmp_path, monkeypatch):
     monkeypatch.setattr(dense, "ANN_FROM", 1000)
     vectors, queries = _vectors(6000), _vectors(200, seed=1)
@@ -68,6 +79,18 @@ def test_an_incremental_build_keeps_the_centroids_and_the_kept_rows_lists(tmp_pa
     assert third.trained_on == 9000 and third.nlist != first.nlist
 
 
+def test_a_build_past_the_float16_size_serves_the_same_answers(tmp_path, monkeypatch):
+    corpus = make_corpus(tmp_path / "corpus")
+    build(corpus, tmp_path / "exact")
+    monkeypatch.setattr(dense, "HALF_FROM", 1)
+    build(corpus, tmp_path / "half")
+    exact, half = load_index(tmp_path / "exact", CONFIG), load_index(tmp_path / "half", CONFIG)
+    assert exact.manifest.dense.kind == "flat" and half.manifest.dense == DenseParams("flat16", recall_at_10=1.0)
+    queries = np.ascontiguousarray(exact.chunk_vectors()[:5])
+    assert np.array_equal(exact.dense.search(queries, 3)[1], half.dense.search(queries, 3)[1])
+    exact.close(), half.close()
+
+
 def test_the_build_records_the_dense_index_in_the_manifest_and_serves_it(tmp_path, monkeypatch):
     monkeypatch.setattr(dense, "ANN_FROM", 1)
     corpus = make_corpus(tmp_path / "corpus")
@@ -83,7 +106,7 @@ def test_the_build_records_the_dense_index_in_the_manifest_and_serves_it(tmp_pat
 
 
 def test_dense_params_are_checked():
-    with pytest.raises(ValueError, match="kind must be flat or ivf"):
+    with pytest.raises(ValueError, match="kind must be one of flat, flat16, ivf"):
         DenseParams("hnsw")
     with pytest.raises(ValueError, match="nprobe must be in 1..nlist"):
         DenseParams("ivf", nlist=4, nprobe=9)
