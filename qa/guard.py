@@ -12,7 +12,8 @@ request is signed in is Gradio's own answer over HTTP: the request's cookies are
 `/gradio_api/upload` takes any file Gradio would keep, so the guard reads the names of the files
 in the multipart body as it streams in (python-multipart's parser: only the part headers are
 looked at, nothing is buffered) and refuses the request with 415, before it is stored, when a
-name does not end in one of the accepted suffixes.
+name does not end in one of the accepted suffixes or names a folder (`../notes.md`: Gradio would
+keep only its last part, so the library could not tell the user it refused the name).
 """
 
 from __future__ import annotations
@@ -45,13 +46,19 @@ def may_pass_signed_out(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or path.startswith(GRADIO_GUARDED)
 
 
-def unaccepted_name(name: str, suffixes: tuple[str, ...]) -> bool:
-    return PurePosixPath(name.replace("\\", "/")).suffix.lower() not in suffixes
+def refusal(name: str, suffixes: tuple[str, ...]) -> str | None:
+    """Why an uploaded file's name is refused, or None when it is accepted."""
+    path = name.replace("\\", "/")
+    if PurePosixPath(path).suffix.lower() not in suffixes:
+        return f"{name!r} is not an accepted type; upload {', '.join(suffixes)}"
+    if "/" in path or path in (".", ".."):
+        return f"{name!r}: file names may not contain a folder or '..'; rename the file"
+    return None
 
 
 class UploadNames:
-    """The file names of a multipart body fed in pieces; `refused` is the first one whose suffix
-    is not accepted, or a reason when the body cannot be read as multipart."""
+    """The file names of a multipart body fed in pieces; `refused` says why the first refused
+    one is (`refusal`), or why the body cannot be read as multipart."""
 
     def __init__(self, content_type: str, suffixes: tuple[str, ...]):
         from python_multipart.multipart import MultipartParser, parse_options_header
@@ -97,14 +104,13 @@ class UploadNames:
         _, options = self._parse_options(disposition)
         name = options.get(b"filename")
         if name is not None and self.refused is None:
-            text = name.decode("utf-8", "replace")
-            if unaccepted_name(text, self.suffixes):
-                self.refused = f"{text!r} is not an accepted type; upload {', '.join(self.suffixes)}"
+            self.refused = refusal(name.decode("utf-8", "replace"), self.suffixes)
 
 
 class ServerGuard:
     """ASGI middleware: with `auth` on, signed-out requests reach only the sign-in page and the
-    routes Gradio guards; uploads must be files with one of `suffixes`."""
+    routes Gradio guards; uploads must be files with one of `suffixes`, named
+    without a folder."""
 
     def __init__(self, app, auth: bool, suffixes: tuple[str, ...]):
         self.app, self.auth, self.suffixes = app, auth, tuple(s.lower() for s in suffixes)

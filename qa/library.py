@@ -81,6 +81,13 @@ def safe_name(name: str) -> str:
     return normal
 
 
+def file_size(size: int) -> str:
+    """A size in bytes as a person reads it: "180 bytes", "4.1 KB", "0.3 MB", "26.2 MB"."""
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1e3:.1f} KB" if size < 100_000 else f"{size / 1e6:.1f} MB"
+
+
 class Library:
     """A corpus folder and its index, with the assistant answering from the live generation.
 
@@ -142,7 +149,7 @@ class Library:
         name = safe_name(upload.name)
         size = upload.path.stat().st_size
         if size > self.max_bytes:
-            raise RejectedUpload(f"{name}: {size / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.0f} MB limit for uploads")
+            raise RejectedUpload(f"{name}: {file_size(size)} is over the {file_size(self.max_bytes)} limit for uploads")
         if (self.corpus_dir / name).exists():
             raise RejectedUpload(f"{name}: a file of that name is already in the library; rename it or remove the old one first")
         staged = upload.path.with_name(name) if upload.path.name != name else upload.path

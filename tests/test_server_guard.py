@@ -125,6 +125,18 @@ def test_upload_route_refuses_other_types_before_storing_them(tmp_path, name):
         app.demo.close()
 
 
+@pytest.mark.parametrize("name", ["../evil.md", "..\\evil.txt", "sub/notes.pdf", "/etc/report.html"])
+def test_upload_route_refuses_names_with_a_folder(tmp_path, name):
+    app = serve(tmp_path)
+    try:
+        status, body, _ = upload(app.url, name)
+        assert status == 415
+        assert body.decode() == f"{name!r}: file names may not contain a folder or '..'; rename the file"
+        assert stored(tmp_path) == []  # Gradio would have kept it under its last part
+    finally:
+        app.demo.close()
+
+
 def test_upload_route_takes_every_accepted_type(tmp_path):
     app = serve(tmp_path)
     try:

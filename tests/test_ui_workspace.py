@@ -114,9 +114,18 @@ def test_rejected_uploads_say_why_in_one_line(browser, workspace):
         # a file above the size limit is named in the library's list of changes
         text = upload(page, [{"name": "big.txt", "mimeType": "text/plain", "buffer": b"mining " * 40_000}])
         lines = page.locator("#library-change li").all_inner_texts()
-        assert any("big.txt" in line and "limit" in line for line in lines), text
+        assert "big.txt: 0.3 MB is over the 0.2 MB limit for uploads" in lines, text
         assert all("\n" not in line for line in lines)
         assert not (workspace.library.corpus_dir / "tool.exe").exists()
+        # a name with a folder in it is refused by the upload route; the page shows its one-line reason
+        page.set_input_files("#upload input[type='file']", files=[
+            {"name": "../evil.md", "mimeType": "text/markdown", "buffer": b"# Evil\n\nmining\n"}])
+        error = page.locator(".toast-body, [data-testid='toast-body']").filter(has_text="evil.md").first
+        error.wait_for(timeout=30_000)
+        reason = [line for line in error.inner_text().splitlines() if "evil.md" in line]
+        assert reason == ["HTTP 415: '../evil.md': file names may not contain a folder or '..'; rename the file"], reason
+        assert not (workspace.library.corpus_dir / "evil.md").exists()
+        assert not (workspace.library.corpus_dir.parent / "evil.md").exists()
         assert (workspace.library.corpus_dir / "notes.txt").exists()  # the accepted file stayed chosen
     finally:
         context.close()
