@@ -7,8 +7,10 @@ decides its cost, and half the bytes cost half (measured at 98,075 chunks, one q
 20 ms in float32, 12 ms in float16, recall@10 0.9993 against float32). Only which chunks become
 candidates comes from this search; their scores are computed from the float32 vectors. From
 there on, searching every vector costs more per question than the rest of answering it, and
-the index is an inverted file (`IndexIVFFlat`): the vectors are split among `nlist` lists by
-their nearest centroid, and a question searches the `nprobe` lists nearest to it.
+the index is an inverted file over the same float16 codes (`IndexIVFScalarQuantizer`): the
+vectors are split among `nlist` lists by their nearest centroid, and a question searches the
+`nprobe` lists nearest to it (measured at 98,075 chunks, 626 lists, nprobe 256: 11.3 ms a
+question with float32 lists, 7.0 ms with float16, the same recall@10 0.962).
 
 `nprobe` is measured, not set: at build time, sentences of the library stand in for questions
 (`CALIBRATION_QUERIES` of them, chosen with a fixed seed), their exact ten nearest chunks are
@@ -126,8 +128,8 @@ def write_dense(folder: Path, vectors: np.ndarray, sentences: np.ndarray | None,
         todo = np.flatnonzero(lists[start:start + BATCH] < 0) + start
         if len(todo):
             lists[todo] = quantizer.search(np.ascontiguousarray(vectors[todo], dtype=np.float32), 1)[1][:, 0]
-    index = faiss.IndexIVFFlat(quantizer, dim, len(centroids), faiss.METRIC_INNER_PRODUCT)
-    index.is_trained = True
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, len(centroids), faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    index.is_trained = True  # float16 codes need no training; the centroids are the quantizer's
     for start in range(0, n, BATCH):
         block = np.ascontiguousarray(vectors[start:start + BATCH], dtype=np.float32)
         ids = np.arange(start, start + len(block), dtype=np.int64)

@@ -15,7 +15,7 @@ one-line `CURRENT` file with an atomic rename. A build killed at any moment leav
     chunk_sentences.npy  per chunk, the [first, stop) of its document's sentences lying wholly
                      inside it with its context (numbered from the document's first sentence)
     dense.faiss      FAISS index over the chunk vectors: exact, exhaustive over float16 copies
-                     from 50,000 chunks, an inverted file from 200,000
+                     from 50,000 chunks, an inverted file over them from 200,000
                      (`index/dense.py`; with centroids.npy and lists.npy), memory-mapped
     tokens.npy       every chunk's BM25 terms, and token_counts.npy how many (`index/bm25.py`)
     lexical/         BM25 index (bm25s's numpy and JSON files)

@@ -53,6 +53,7 @@ def test_a_large_library_gets_an_inverted_file_with_the_recall_it_measured(tmp_p
     assert 0 < params.nprobe < params.nlist and params.recall_at_10 >= dense.RECALL_TARGET
     index = _read(tmp_path)
     assert index.ntotal == 6000 and index.nprobe == params.nprobe
+    assert index.code_size == 2 * vectors.shape[1]  # its lists hold float16 codes, as the exact search does
     fresh = _vectors(100, seed=2)  # questions the calibration never saw
     assert recall_at(index.search(fresh, 10)[1], exact_nearest(vectors, fresh, 10), vectors, fresh) >= 0.9
     lists = np.load(tmp_path / LISTS_FILE)
