@@ -42,8 +42,15 @@ class Skipped:
 
 @dataclass(frozen=True)
 class CorpusScan:
-    files: tuple[Path, ...]
-    unreadable: tuple[Skipped, ...] = ()  # folders that could not be listed
+    """The candidate files by relative path ('sub/report.pdf'), in the order of their `Path`s,
+    with their directory entries (whose stat is read once), and the folders that could not be listed."""
+
+    entries: tuple[tuple[str, os.DirEntry], ...]
+    unreadable: tuple[Skipped, ...] = ()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(Path(entry.path) for _, entry in self.entries)
 
 
 @dataclass(frozen=True)
@@ -99,34 +106,35 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 
 def scan_corpus(corpus_dir: Path) -> CorpusScan:
-    """The candidate files of the folder, as `index.changes.candidate_files` walks it (hidden
-    entries and the sidecar left out, symlinked folders not entered), and the folders that
-    could not be listed. Raises CorpusNotFound when the folder is missing or holds no files."""
+    """The candidate files of the folder (hidden entries and the sidecar left out, symlinked
+    folders not entered), and the folders that could not be listed. Walked with `os.scandir` and
+    strings, no `pathlib` object per file: a build and a no-op rebuild walk every file. Raises
+    CorpusNotFound when the folder is missing or holds no files."""
     if not corpus_dir.is_dir():
         raise CorpusNotFound(f"corpus folder {corpus_dir} does not exist; pass --corpus DIR")
-    files: list[Path] = []
+    found: list[tuple[str, os.DirEntry]] = []
     unreadable: list[Skipped] = []
-    pending = [corpus_dir]
+    pending = [(str(corpus_dir), "")]
     while pending:
-        folder = pending.pop()
+        folder, prefix = pending.pop()
         try:
             with os.scandir(folder) as entries:
                 listed = list(entries)
         except OSError as exc:
-            relative = folder.relative_to(corpus_dir).as_posix() + "/"
-            unreadable.append(Skipped(relative, f"{UNREADABLE_FOLDER} ({exc.strerror or exc}); its files are not indexed"))
+            unreadable.append(Skipped(prefix or "./", f"{UNREADABLE_FOLDER} ({exc.strerror or exc}); its files are not indexed"))
             continue
         for entry in listed:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir() and not entry.is_symlink():
-                pending.append(folder / entry.name)
+                pending.append((entry.path, f"{prefix}{entry.name}/"))
             elif entry.is_file() and entry.name != METADATA_FILE:
-                files.append(folder / entry.name)
-    if not files:
-        found = f" it can read ({describe_skipped(unreadable)})" if unreadable else ""
-        raise CorpusNotFound(f"corpus folder {corpus_dir} holds no files{found}; add .txt, .md, .html, .pdf, .docx or .jsonl documents")
-    return CorpusScan(tuple(sorted(files)), tuple(sorted(unreadable, key=lambda s: s.path)))
+                found.append((prefix + entry.name, entry))
+    if not found:
+        found_note = f" it can read ({describe_skipped(unreadable)})" if unreadable else ""
+        raise CorpusNotFound(f"corpus folder {corpus_dir} holds no files{found_note}; add .txt, .md, .html, .pdf, .docx or .jsonl documents")
+    found.sort(key=lambda item: item[0].split("/"))  # as the files' `Path`s sort
+    return CorpusScan(tuple(found), tuple(sorted(unreadable, key=lambda s: s.path)))
 
 
 def read_metadata(corpus_dir: Path) -> tuple[dict[str, dict[str, str]], list[Skipped]]:
@@ -143,9 +151,10 @@ def outside_link(path: Path, corpus_dir: Path) -> str | None:
     return None if target.is_relative_to(Path(os.path.realpath(corpus_dir))) else str(target)
 
 
-def stamp_file(path: Path, meta: dict[str, str], previous: FileStamp | None = None) -> FileStamp:
-    """The file's stamp; its bytes are hashed only when size or modification time changed."""
-    st = path.stat()
+def stamp_file(path: Path | str, meta: dict[str, str], previous: FileStamp | None = None, st: os.stat_result | None = None) -> FileStamp:
+    """The file's stamp; its bytes are hashed only when size or modification time changed
+    (`st`: its stat, when already read)."""
+    st = st or os.stat(path)
     meta_hash = _meta_hash(meta)
     if previous is not None and (previous.size, previous.mtime_ns) == (st.st_size, st.st_mtime_ns):
         return FileStamp(st.st_size, st.st_mtime_ns, previous.sha256, meta_hash)
@@ -188,12 +197,11 @@ def load_corpus(corpus_dir: Path, reuse: Reuse | None = None, previous: dict[str
     documents: dict[str, Document] = {}
     entries: dict[str, FileEntry] = {}
     reports: list[FileReport] = []
-    for path in scan.files:
-        relative = path.relative_to(corpus_dir).as_posix()
+    for relative, entry in scan.entries:
         meta = metadata.get(relative, {})
-        target = outside_link(path, corpus_dir)
+        target = outside_link(Path(entry.path), corpus_dir) if entry.is_symlink() else None  # d_type: no stat
         try:
-            stamp = _link_stamp(path, target, meta) if target else stamp_file(path, meta, (previous or {}).get(relative))
+            stamp = _link_stamp(Path(entry.path), target, meta) if target else stamp_file(entry.path, meta, (previous or {}).get(relative), entry.stat())
         except OSError as exc:
             skipped.append(Skipped(relative, f"cannot read file ({exc.strerror or exc})"))
             continue
@@ -204,7 +212,7 @@ def load_corpus(corpus_dir: Path, reuse: Reuse | None = None, previous: dict[str
             docs, reasons = kept
             report = FileReport(relative, tuple(docs), skipped=tuple(reasons))
         else:
-            report = read_file(path, relative, meta)
+            report = read_file(Path(entry.path), relative, meta)
         reasons = list(report.skipped)
         for doc in report.documents:
             if doc.doc_id in documents:

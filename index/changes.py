@@ -11,33 +11,14 @@ import json
 import os
 from pathlib import Path
 
-from corpus.loader import METADATA_FILE, corpus_files, stamp_file
+from corpus.loader import scan_corpus, stamp_file
 from index.manifest import Manifest
 
 
 def candidate_files(folder: Path) -> list[tuple[str, os.DirEntry]]:
-    """The corpus folder's candidate files by relative path, as `corpus.loader.corpus_files`
-    finds them (hidden files and folders and the metadata sidecar left out, symlinked folders
-    not entered); raises CorpusNotFound as it does when the folder is missing or empty."""
-    found: list[tuple[str, os.DirEntry]] = []
-
-    def walk(directory: str, prefix: str) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir() and not entry.is_symlink():
-                    walk(entry.path, f"{prefix}{entry.name}/")
-                elif entry.is_file() and entry.name != METADATA_FILE:
-                    found.append((prefix + entry.name, entry))
-
-    try:
-        walk(str(folder), "")
-    except OSError:
-        found = []
-    if not found:
-        corpus_files(folder)  # raises CorpusNotFound with its message
-    return found
+    """The corpus folder's candidate files by relative path with their directory entries, as
+    `corpus.loader.scan_corpus` walks it; raises CorpusNotFound when the folder is missing or empty."""
+    return list(scan_corpus(folder).entries)
 
 
 def changed_files(folder: Path, manifest: Manifest, metadata: dict[str, dict[str, str]]) -> list[str]:
@@ -58,7 +39,7 @@ def changed_files(folder: Path, manifest: Manifest, metadata: dict[str, dict[str
             if key in meta_hashes and (st.st_size, st.st_mtime_ns) == (old.stamp.size, old.stamp.mtime_ns):
                 same = meta_hashes[key] == old.stamp.meta
             else:  # hashes the file only when its size or time changed
-                stamp = stamp_file(Path(entry.path), meta, old.stamp)
+                stamp = stamp_file(entry.path, meta, old.stamp, st)
                 meta_hashes[key] = stamp.meta
                 same = stamp.same_content(old.stamp)
         except OSError:

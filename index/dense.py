@@ -44,6 +44,7 @@ RETRAIN_GROWTH = 2.0
 PROBES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 CALIBRATION_QUERIES = 300
 HALF_CHECK_QUERIES = 30  # of them, to measure a float16 index's recall (0.25 s at 100,000 chunks; 100 took 0.8 s)
+KEEP_RECALL_FROM = 0.9  # share of carried rows from which a float16 index's measured recall is kept
 RECALL_TARGET = 0.97  # the acceptance's 0.95, with a margin for questions unlike the library's sentences
 RECALL_K = 10
 SEED = 20261202
@@ -93,13 +94,17 @@ class Clusters:
         return cls(np.load(folder / CENTROIDS_FILE, mmap_mode="r"), np.load(folder / LISTS_FILE, mmap_mode="r"), params)
 
 
-def write_dense(folder: Path, vectors: np.ndarray, sentences: np.ndarray | None, previous: Clusters | None, carried: np.ndarray) -> DenseParams:
+def write_dense(
+    folder: Path, vectors: np.ndarray, sentences: np.ndarray | None, previous: Clusters | None, carried: np.ndarray,
+    last: DenseParams | None = None,
+) -> DenseParams:
     """Write the dense index of `vectors` (row-aligned with the chunks) into `folder`.
 
     `sentences`: the sentence vectors, some of which stand in for questions to measure recall
-    (`calibration_queries`); `previous`: the last
-    generation's clusters, if it had them; `carried[i]`: the previous row of new row i, or -1
-    for a new chunk."""
+    (`calibration_queries`); `previous`: the last generation's clusters, if it had them;
+    `carried[i]`: the previous row of new row i, or -1 for a new chunk; `last`: the last
+    generation's parameters, whose float16 recall is kept while `KEEP_RECALL_FROM` of the rows
+    are carried (rounding to float16 loses the same with a few rows more or less)."""
     import faiss
 
     n, dim = vectors.shape
@@ -111,6 +116,8 @@ def write_dense(folder: Path, vectors: np.ndarray, sentences: np.ndarray | None,
         faiss.write_index(index, str(folder / DENSE_FILE))
         if not half:
             return DenseParams("flat")
+        if last is not None and last.kind == "flat16" and np.count_nonzero(carried >= 0) >= KEEP_RECALL_FROM * n:
+            return DenseParams("flat16", recall_at_10=last.recall_at_10)
         queries = calibration_queries(sentences, vectors)[::CALIBRATION_QUERIES // HALF_CHECK_QUERIES]
         recall = recall_at(index.search(queries, RECALL_K)[1], exact_nearest(vectors, queries, RECALL_K), vectors, queries)
         return DenseParams("flat16", recall_at_10=round(recall, 4))

@@ -313,7 +313,8 @@ def _write_files(
     sentence_vectors = np.load(folder / SENTENCES_FILE, mmap_mode="r") if config.sentences else None
     vectors = np.load(folder / CHUNK_VECTORS_FILE, mmap_mode="r")
     clusters = Clusters.read(previous.folder, previous.manifest.dense) if previous is not None else None
-    dense = write_dense(folder, vectors, sentence_vectors, clusters, np.concatenate(carried or [np.zeros(0, np.int64)]))
+    last = previous.manifest.dense if previous is not None else None
+    dense = write_dense(folder, vectors, sentence_vectors, clusters, np.concatenate(carried or [np.zeros(0, np.int64)]), last)
     del vectors, sentence_vectors
     chunk_terms.save(folder)
     lexical.save(folder / LEXICAL_DIR)

@@ -45,6 +45,18 @@ def test_a_mid_sized_library_is_searched_over_float16_vectors_with_its_measured_
     assert recall_at(index.search(fresh, 10)[1], exact_nearest(vectors, fresh, 10), vectors, fresh) >= 0.99
 
 
+def test_a_float16_index_keeps_its_measured_recall_while_most_rows_are_carried(tmp_path, monkeypatch):
+    monkeypatch.setattr(dense, "HALF_FROM", 1000)
+    vectors, queries = _vectors(3000), _vectors(300, seed=1)
+    last = DenseParams("flat16", recall_at_10=0.5)  # not what a measure would give: shows it is kept
+    carried = np.arange(3000)
+    carried[2900:] = -1  # 100 new rows: the recall is kept
+    assert write_dense(tmp_path, vectors, queries, None, carried, last) == last
+    carried[2600:] = -1  # 400 new rows: measured again
+    assert write_dense(tmp_path, vectors, queries, None, carried, last).recall_at_10 >= 0.99
+    assert write_dense(tmp_path, vectors, queries, None, np.arange(3000), DenseParams("flat")).recall_at_10 >= 0.99
+
+
 def test_a_large_library_gets_an_inverted_file_with_the_recall_it_measured(tmp_path, monkeypatch):
     monkeypatch.setattr(dense, "ANN_FROM", 1000)
     vectors, queries = _vectors(6000), _vectors(200, seed=1)

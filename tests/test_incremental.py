@@ -135,3 +135,15 @@ def test_the_stamp_walk_lists_the_files_the_loader_reads(tmp_path):
             missing.mkdir()
         with pytest.raises(CorpusNotFound):
             candidate_files(missing)
+
+
+def test_files_are_read_in_the_order_of_their_paths(tmp_path):
+    from corpus.loader import scan_corpus
+
+    corpus = tmp_path / "corpus"
+    for relative in ("a-b/x.txt", "a/b.txt", "a b.txt", "a/a-b.txt", "a/a/z.txt", "B.txt", "a.txt"):
+        (corpus / relative).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / relative).write_text("Some text about nickel.\n")
+    scan = scan_corpus(corpus)
+    assert list(scan.files) == sorted(corpus.rglob("*.txt"))  # as a string sort would not: "a-b/x" < "a/b"
+    assert [relative for relative, _ in scan.entries] == [p.relative_to(corpus).as_posix() for p in scan.files]
