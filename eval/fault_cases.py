@@ -11,6 +11,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from index.segments import is_segment
+
 STALL_SECONDS = 120  # a stalled build waits this long for its SIGKILL
 STALLS = ("load", "embed-chunks", "embed-sentences", "records", "chunk-vectors", "dense", "lexical", "manifest", "swap", "cleanup")
 WRITE_STEPS = ("records", "chunk-vectors", "dense", "tokens", "lexical", "manifest", "fsync", "swap")
@@ -120,7 +122,7 @@ def failing_writes(step: str):
 
     def half_then_full(original):
         def save(self, path, *args, **kwargs):
-            if Path(path).name == "chunks.npy":
+            if is_segment(Path(path).name, "chunks.npy"):
                 full(Path(path))
             return original(self, path, *args, **kwargs)
         return save
@@ -202,7 +204,7 @@ def stall_at(phase: str, started: Path):
     hooks = {
         "load": lambda: setattr(build, "load_corpus", before(build.load_corpus)),
         "records": lambda: setattr(records, "_chunk_row", before(records._chunk_row)),
-        "chunk-vectors": lambda: setattr(store._Parts, "save", after(store._Parts.save, lambda s, p, *a: Path(p).name == "chunks.npy")),
+        "chunk-vectors": lambda: setattr(store._Parts, "save", after(store._Parts.save, lambda s, p, *a: is_segment(Path(p).name, "chunks.npy"))),
         "dense": lambda: setattr(store, "write_dense", after(store.write_dense)),
         "lexical": lambda: setattr(LexicalIndex, "save", partial_lexical),
         "manifest": lambda: setattr(Manifest, "write", after(Manifest.write)),

@@ -253,11 +253,20 @@ def prepare(work: Path) -> None:
         shutil.copytree(SEED, work / name)
         for file, text in extra.items():
             (work / name / file).write_text(text)
-    sizes = {}
-    for name, corpus in (("pristine", "corpus"), ("changed", "corpus-changed")):
+    from index.generations import current_generation
+
+    config = IndexConfig(model=FakeEncoder.info)
+    for name in ("pristine", "changed"):
         shutil.rmtree(work / name, ignore_errors=True)
-        build_index(work / corpus, work / name, FakeEncoder(), IndexConfig(model=FakeEncoder.info))
-        sizes[name] = sum(-(-p.stat().st_size // 4096) * 4096 for p in (work / name).rglob("*") if p.is_file())
+    build_index(work / "corpus", work / "pristine", FakeEncoder(), config)
+    shutil.copytree(work / "pristine", work / "changed")
+    shared = {p.stat().st_ino for p in current_generation(work / "changed").rglob("*") if p.is_file()}
+    build_index(work / "corpus-changed", work / "changed", FakeEncoder(), config)  # as the faults' build makes it
+    blocks = lambda files: sum(-(-p.stat().st_size // 4096) * 4096 for p in files if p.is_file())  # noqa: E731
+    sizes = {  # the new generation's own bytes: the vector files it links from the pristine one take no room
+        "pristine": blocks((work / "pristine").rglob("*")),
+        "changed": blocks(p for p in current_generation(work / "changed").rglob("*") if p.is_file() and p.stat().st_ino not in shared),
+    }
     (work / "sizes.json").write_text(json.dumps(sizes))
 
 

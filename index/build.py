@@ -23,7 +23,8 @@ from index.bm25 import ChunkTerms, TermsBuilder, build_bm25
 from index.changes import changed_files
 from index.manifest import DocumentEntry, IndexConfig, Manifest, check_compatible
 from index.generations import current_generation, is_live
-from index.store import Fresh, IndexData, Kept, Span, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
+from index.segments import row_order
+from index.store import Fresh, IndexData, Kept, Span, appending, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
 from index.verify import Verification, check_checksums, damage_hint, verify_generation
 
 LOCK_FILE = ".build.lock"
@@ -294,18 +295,21 @@ def _write(
         cleaner_version=CLEANER_VERSION,
         files=files,
     )
-    chunk_terms = _chunk_terms(parts, previous, config)
     entries = [
         Kept(p.kept) if p.kept is not None else Fresh(p.doc, p.chunks, p.sentences, p.chunk_vectors, p.sentence_vectors)
         for p in parts
     ]
     kept = any(p.kept is not None for p in parts)
+    first_chunk = previous.layout.first_chunk if previous is not None else None
+    order = row_order([p.kept for p in parts], first_chunk, appending(entries, previous, config))
+    chunk_terms = _chunk_terms([parts[i] for i in order], previous, config)
     write_generation(index_dir, manifest, entries, previous if kept else None, build_bm25(chunk_terms), chunk_terms)
 
 
 def _chunk_terms(parts: list[_Part], previous: IndexData | None, config: IndexConfig) -> ChunkTerms:
-    """Every chunk's lexical terms in row order: kept chunks' from the previous generation, new
-    ones tokenised (kept ones too when the lexical settings changed, read back from the records)."""
+    """Every chunk's lexical terms in row order (`parts` in the order their rows are written):
+    kept chunks' from the previous generation, new ones tokenised (kept ones too when the
+    lexical settings changed, read back from the records)."""
     same = previous is not None and previous.manifest.config.lexical == config.lexical
     base = ChunkTerms.load(previous.folder, previous.lexical) if same else None
     builder = TermsBuilder(base)

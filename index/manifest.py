@@ -18,7 +18,9 @@ from index.lexical import LEXICAL_SETTINGS
 # 2: documents carry their blocks; the manifest stamps each corpus file; 3: records in SQLite, read
 # lazily; 4: the documents' names indexed in the records, each chunk's sentence range in an array;
 # 5: sentence vectors stored as float16
-FORMAT_VERSION = 6
+# 7: vectors in segments, new documents' rows appended (layout with first rows)
+FORMAT_VERSION = 7
+READABLE_FORMATS = (6, 7)  # what this program opens (format 6: one segment, rows in document order)
 MANIFEST_FILE = "manifest.json"
 DIGEST = "xxh3_128"  # each artifact's checksum (corruption, not tampering): 7.4 GB/s here, sha256 1.0, blake2b 0.4
 CHECKSUM_BLOCK = 1 << 20
@@ -89,6 +91,11 @@ class Manifest:
     artifacts: dict[str, int] = field(default_factory=dict)  # byte size of each file of the generation
     dense: DenseParams = DenseParams("flat")  # the kind of dense index, its parameters and measured recall
     checksums: dict[str, Checksum] = field(default_factory=dict)  # per artifact; none in manifests from before them
+    segments: int = 1  # how many files each vector array is in (`index.store`)
+
+    def __post_init__(self):
+        if type(self.segments) is not int or self.segments < 1:
+            raise ValueError(f"segments must be a whole number of at least 1, not {self.segments!r}")
 
     def to_json(self) -> dict:
         return {
@@ -104,6 +111,7 @@ class Manifest:
             "artifacts": self.artifacts,
             "dense": self.dense.to_json(),
             "checksums": {k: dict(vars(v)) for k, v in self.checksums.items()},
+            "segments": self.segments,
         }
 
     def write(self, folder: Path) -> None:
@@ -189,6 +197,7 @@ def _manifest(cls, data: dict) -> Manifest:
             k: Checksum(**_fields(_object(v, f"checksums.{k}"), f"checksums.{k}.", required=True, digest=str, mtime_ns=int))
             for k, v in _get(data, "checksums", dict, default={}).items()
         },
+        segments=_get(data, "segments", int, default=1),
     )
 
 
@@ -264,7 +273,8 @@ def _file_from_json(data, where: str) -> FileEntry:
 def check_compatible(manifest: Manifest, expected: IndexConfig, where: Path) -> None:
     """Refuse an index built with another format, model, encoder or chunker, saying how to rebuild."""
     got = manifest.config
-    if got.format_version != expected.format_version:
+    readable = READABLE_FORMATS if expected.format_version == FORMAT_VERSION else (expected.format_version,)
+    if got.format_version not in readable:
         raise IndexMismatch(
             f"index at {where} has format version {got.format_version}, this program reads {expected.format_version}", where
         )

@@ -1,6 +1,7 @@
 """The index folder: generations written beside each other, the live one named by `CURRENT`.
 
-A build writes a complete new generation folder, flushes it to disk, then swaps the
+A build writes a complete new generation folder (a build that only adds documents links the
+previous generation's vector files into it and appends one segment), flushes it to disk, then swaps the
 one-line `CURRENT` file with an atomic rename. A build killed at any moment leaves
 `CURRENT` naming the last good generation. A generation holds:
 
@@ -8,8 +9,10 @@ one-line `CURRENT` file with an atomic rename. A build killed at any moment leav
                      (checked in full by `qa index status`, `index/verify.py`)
     records.sqlite   documents, chunks and the documents' names (`index/records.py`,
                      `index/names.py`), read one row or one term at a time
-    layout.npy       per document: record key, first chunk key, chunk and sentence counts
-    chunks.npy       chunk vectors, row-aligned with the chunks (float32)
+    layout.npy       per document: record key, first chunk key, chunk and sentence counts, first
+                     chunk and sentence rows
+    chunks.npy       chunk vectors, row-aligned with the chunks (float32); this and the next three
+                     arrays may go on in segments, chunks-1.npy ... (`index/segments.py`)
     sentences.npy    sentence vectors, documents' sentences in order (float16, read as float32)
     spans.npy        each sentence's (start, end) in its document's cleaned text
     chunk_sentences.npy  per chunk, the [first, stop) of its document's sentences lying wholly
@@ -46,8 +49,9 @@ from index.dense import DENSE_FILE, Clusters, write_dense
 from index.errors import NONE_LIVE, PREVIOUS_LIVE, UNFLUSHED, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
 from index.generations import CURRENT, current_generation, failed_file, fsync_tree, is_live, remove_stale_generations, swap_current
 from index.lexical import LexicalIndex
-from index.manifest import MANIFEST_FILE, IndexConfig, Manifest, check_compatible, file_checksum
+from index.manifest import MANIFEST_FILE, Checksum, IndexConfig, Manifest, check_compatible, file_checksum
 from index.records import RECORDS_FILE, Records, write_records
+from index.segments import appends, link_segments, read_segments, segment_file
 from index.views import LAYOUT_COLUMNS, LAYOUT_FILE, Float32Rows, Layout, LazyMapping, LazySequence
 
 CHUNK_VECTORS_FILE = "chunks.npy"
@@ -57,6 +61,7 @@ SPANS_FILE = "spans.npy"
 CHUNK_SENTENCES_FILE = "chunk_sentences.npy"
 LEXICAL_DIR = "lexical"
 RECORDS_SINCE = 3  # the format version whose records moved from JSON Lines to SQLite
+SEGMENTED = (CHUNK_VECTORS_FILE, SENTENCES_FILE, SPANS_FILE, CHUNK_SENTENCES_FILE)  # the arrays kept in segments
 
 Span = tuple[int, int]
 
@@ -177,7 +182,7 @@ def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
     try:
         layout = Layout(list(manifest.documents), np.load(folder / LAYOUT_FILE, allow_pickle=False))
         names = [CHUNK_VECTORS_FILE, SPANS_FILE, CHUNK_SENTENCES_FILE] + ([SENTENCES_FILE] if manifest.config.sentences else [])
-        arrays = {name: np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False)) for name in names}
+        arrays = {name: read_segments(folder, name, manifest.segments) for name in names}
         dense = faiss.read_index(str(folder / DENSE_FILE), getattr(faiss, "IO_FLAG_MMAP_IFC", 0) | faiss.IO_FLAG_READ_ONLY)
         if manifest.dense.kind == "ivf":
             faiss.extract_index_ivf(dense).nprobe = manifest.dense.nprobe
@@ -190,7 +195,7 @@ def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
     types = {CHUNK_VECTORS_FILE: np.float32, SENTENCES_FILE: SENTENCE_DTYPE, SPANS_FILE: np.int64, CHUNK_SENTENCES_FILE: np.int64}
     expected_counts = np.fromiter((e.chunks for e in manifest.documents.values()), np.int64, len(manifest.documents))
     consistent = (
-        np.array_equal(layout.chunk_counts, expected_counts)
+        np.array_equal(layout.chunk_counts, expected_counts) and layout.rows_cover()
         and layout.chunks == manifest.counts.get("chunks") == dense.ntotal and arrays[CHUNK_VECTORS_FILE].shape == (layout.chunks, dim)
         and layout.sentences == manifest.counts.get("sentences") and arrays[SPANS_FILE].shape == (layout.sentences, 2)
         and arrays[CHUNK_SENTENCES_FILE].shape == (layout.chunks, 2)
@@ -280,46 +285,72 @@ def _write_files(
     dropped = [(int(old.keys[p]), int(old.first_key[p]), int(old.chunk_counts[p])) for p in range(len(old.doc_ids)) if p not in kept] if old else []
     fresh = [e for e in entries if isinstance(e, Fresh)]
     placed = iter(write_records(folder / RECORDS_FILE, previous.folder / RECORDS_FILE if previous else None, dropped, [(e.doc, e.chunks) for e in fresh]))
+    append = appending(entries, previous, config)
+    segments = previous.manifest.segments + 1 if append else 1
+    names = [n for n in SEGMENTED if n != SENTENCES_FILE or config.sentences]
+    linked = link_segments(previous.folder, folder, names, previous.manifest.segments) if append else []
 
     table, chunk_parts, sentence_parts, span_parts, range_parts = [], _Parts(), _Parts(), _Parts(), _Parts()
-    carried: list[np.ndarray] = []  # per new chunk row, its row in the previous generation (-1: new)
+    rows = [old.chunks, old.sentences] if append else [0, 0]  # where the next written chunk and sentence rows go
+    carried: list[np.ndarray] = [np.arange(old.chunks, dtype=np.int64)] if append else []  # per chunk row, its previous row (-1: new)
     for e in entries:
         if isinstance(e, Kept):
             p = e.position
+            first, count = int(old.first_chunk[p]), int(old.chunk_counts[p])
             sentences = old.sentence_range(p) if config.sentences else (0, 0)
-            table.append((old.keys[p], old.first_key[p], old.chunk_counts[p], sentences[1] - sentences[0]))
-            chunk_parts.add_rows(previous.chunk_vectors(), int(old.first_chunk[p]), int(old.first_chunk[p + 1]))
-            range_parts.add_rows(previous._chunk_sentences, int(old.first_chunk[p]), int(old.first_chunk[p + 1]))
-            carried.append(np.arange(old.first_chunk[p], old.first_chunk[p + 1], dtype=np.int64))
+            if append:  # its rows stay where they are, in the linked segments
+                table.append((old.keys[p], old.first_key[p], count, sentences[1] - sentences[0], first, sentences[0]))
+                continue
+            table.append((old.keys[p], old.first_key[p], count, sentences[1] - sentences[0], rows[0], rows[1]))
+            chunk_parts.add_rows(previous.chunk_vectors(), first, first + count)
+            range_parts.add_rows(previous._chunk_sentences, first, first + count)
+            carried.append(np.arange(first, first + count, dtype=np.int64))
             span_parts.add_rows(previous._spans, *sentences)
             if config.sentences:
                 sentence_parts.add_rows(previous.sentence_vectors.stored, *sentences)
+            rows = [rows[0] + count, rows[1] + sentences[1] - sentences[0]]
         else:
             where = next(placed)
-            table.append((where.key, where.first_chunk, len(e.chunks), len(e.sentences)))
+            table.append((where.key, where.first_chunk, len(e.chunks), len(e.sentences), rows[0], rows[1]))
             chunk_parts.add(e.chunk_vectors)
             range_parts.add(sentence_ranges(e.chunks, e.sentences))
             carried.append(np.full(len(e.chunks), -1, dtype=np.int64))
             span_parts.add(np.asarray(e.sentences, dtype=np.int64).reshape(-1, 2))
             if config.sentences:
                 sentence_parts.add(e.sentence_vectors)
+            rows = [rows[0] + len(e.chunks), rows[1] + len(e.sentences)]
     np.save(folder / LAYOUT_FILE, np.asarray(table, dtype=np.int64).reshape(-1, LAYOUT_COLUMNS), allow_pickle=False)
-    dim = config.model.dim
-    chunk_parts.save(folder / CHUNK_VECTORS_FILE, np.float32, dim)
-    span_parts.save(folder / SPANS_FILE, np.int64, 2)
-    range_parts.save(folder / CHUNK_SENTENCES_FILE, np.int64, 2)
+    dim, last = config.model.dim, segments - 1
+    chunk_parts.save(folder / segment_file(CHUNK_VECTORS_FILE, last), np.float32, dim)
+    span_parts.save(folder / segment_file(SPANS_FILE, last), np.int64, 2)
+    range_parts.save(folder / segment_file(CHUNK_SENTENCES_FILE, last), np.int64, 2)
     if config.sentences:
-        sentence_parts.save(folder / SENTENCES_FILE, SENTENCE_DTYPE, dim)
-    sentence_vectors = np.load(folder / SENTENCES_FILE, mmap_mode="r") if config.sentences else None
-    vectors = np.load(folder / CHUNK_VECTORS_FILE, mmap_mode="r")
+        sentence_parts.save(folder / segment_file(SENTENCES_FILE, last), SENTENCE_DTYPE, dim)
+    sentence_vectors = read_segments(folder, SENTENCES_FILE, segments) if config.sentences else None
+    vectors = read_segments(folder, CHUNK_VECTORS_FILE, segments)
     clusters = Clusters.read(previous.folder, previous.manifest.dense) if previous is not None else None
-    last = previous.manifest.dense if previous is not None else None
-    dense = write_dense(folder, vectors, sentence_vectors, clusters, np.concatenate(carried or [np.zeros(0, np.int64)]), last)
+    last_dense = previous.manifest.dense if previous is not None else None
+    dense = write_dense(folder, vectors, sentence_vectors, clusters, np.concatenate(carried or [np.zeros(0, np.int64)]), last_dense)
     del vectors, sentence_vectors
     chunk_terms.save(folder)
     lexical.save(folder / LEXICAL_DIR)
     sizes = _sizes(folder)
-    replace(manifest, artifacts=sizes, checksums={name: file_checksum(folder / name) for name in sizes}, dense=dense).write(folder)
+    checksums = {name: _carried_checksum(folder / name, previous.manifest) if name in linked else file_checksum(folder / name) for name in sizes}
+    replace(manifest, artifacts=sizes, checksums=checksums, dense=dense, segments=segments).write(folder)
+
+
+def appending(entries: Sequence[Kept | Fresh], previous: IndexData | None, config: IndexConfig) -> bool:
+    """Whether the build only adds documents to `previous`, so that their rows are appended as
+    one more segment (`index.segments`)."""
+    if previous is None or previous.manifest.config.sentences != config.sentences:
+        return False
+    return appends([e.position if isinstance(e, Kept) else None for e in entries], len(previous.layout.doc_ids), previous.manifest.segments)
+
+
+def _carried_checksum(path: Path, previous: Manifest) -> Checksum:
+    """A linked file's checksum: the previous generation's, while the file is the one it summed."""
+    old = previous.checksums.get(path.name)
+    return old if old is not None and old.mtime_ns == path.stat().st_mtime_ns else file_checksum(path)
 
 
 class _Parts:

@@ -175,6 +175,14 @@ def contrast(page, selector: str) -> float:
     }""", selector)
 
 
+def toggle_theme(page) -> None:
+    """Switch light and dark, then wait for the colours' transitions to end (a fixed pause measured
+    them half-way on a loaded machine: 3.00 for the toggle)."""
+    page.click("#theme-toggle")
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+    page.wait_for_timeout(50)
+
+
 def test_text_and_controls_meet_aa_contrast_in_both_themes(browser, workspace):
     context, page = open_page(browser, workspace.url)
     try:
@@ -182,8 +190,7 @@ def test_text_and_controls_meet_aa_contrast_in_both_themes(browser, workspace):
         for theme in ("light", "dark"):
             ratios = {s: contrast(page, s) for s in ("#chat a.cite", "#ask", ".status", ".card-meta", ".app-header .tagline")}
             assert all(r >= 4.5 for r in ratios.values()), (theme, ratios)
-            page.click("#theme-toggle")
-            page.wait_for_timeout(300)
+            toggle_theme(page)
         assert page.get_by_role("textbox", name="Your question").count() == 1  # announced by its label
     finally:
         context.close()
@@ -228,8 +235,7 @@ def test_every_visible_text_meets_aa_contrast_on_both_tabs_and_themes(browser, w
             page.locator("#upload").wait_for()
             assert page.evaluate(LOW_CONTRAST) == [], (theme, "library")
             page.get_by_role("tab", name="Ask").click()
-            page.click("#theme-toggle")  # the pointer stays on the toggle: its hover colours are measured too
-            page.wait_for_timeout(300)
+            toggle_theme(page)  # the pointer stays on the toggle: its hover colours are measured too
     finally:
         context.close()
 
