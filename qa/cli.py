@@ -258,8 +258,24 @@ def cmd_ask(args) -> int:
     assistant = _open_assistant(args.index, llm_required=args.llm)
     answer_mode = "llm" if args.llm else "extractive"
     if args.question is not None:
-        answer = assistant.ask(args.question, k=args.k, mode=args.mode, doc_ids=tuple(args.doc), answer_mode=answer_mode)
-        print(json_line(answer.to_json()) if args.json else terminal_text(render_answer(answer)))
+        told: list[str] = []  # an LLM answer's verified sentences, shown as they arrive
+        streamed = answer_mode == "llm" and not args.json
+
+        def show(sentence: str) -> None:
+            print((" " if told else "") + terminal_text(sentence), end="", flush=True)
+            told.append(sentence)
+
+        answer = assistant.ask(
+            args.question, k=args.k, mode=args.mode, doc_ids=tuple(args.doc), answer_mode=answer_mode,
+            on_sentence=show if streamed else None,
+        )
+        if args.json:
+            print(json_line(answer.to_json()))
+        elif told:  # the text is on the screen (it is the sentences told, joined): its note and sources follow
+            print()
+            print(terminal_text(render_answer(answer, text=False)))
+        else:
+            print(terminal_text(render_answer(answer)))
         return 0
     failures = 0
     for line in sys.stdin:

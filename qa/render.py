@@ -17,8 +17,10 @@ def _where(section: tuple[str, ...], page: int | None) -> str:
     return ", ".join(parts)
 
 
-def render_answer(answer: Answer, width: int = 100) -> str:
-    lines = [textwrap.fill(line, width, subsequent_indent="   " if ITEM_LEAD.match(line) else "") for line in answer.text.split("\n")]
+def render_answer(answer: Answer, width: int = 100, text: bool = True) -> str:
+    """The answer, its note and its sources; `text=False`: all but the answer's text (shown
+    already, as it streamed)."""
+    lines = [textwrap.fill(line, width, subsequent_indent="   " if ITEM_LEAD.match(line) else "") for line in answer.text.split("\n")] if text else []
     if answer.notice:
         lines += ["", f"note: {answer.notice}"]
     if answer.abstained:

@@ -230,3 +230,33 @@ def test_good_llm_setting_is_used_without_warning(capsys, index, monkeypatch):
 
     assert code == 0 and err == ""
     assert "LLM request failed (connection failed" in json.loads(out)["notice"]  # nothing listens on port 9
+
+
+def test_an_llm_answer_streams_to_the_terminal_then_its_sources(capsys, index, monkeypatch):
+    """Each verified sentence is printed (and flushed) as it arrives, once; the sources follow
+    after a blank line, as in the answer printed whole. A sentence no passage supports is not shown."""
+    from tests.chat_server import ChatServer, Stream
+
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    said = "Cobalt prices rose in 2023 because demand for batteries grew [1]."
+    invented = "Cobalt is mined on the moon by robots [1]."
+    printed: list[str] = []
+    real_print = print
+
+    def spy(*args, **kwargs):  # what each print call wrote, in order
+        printed.append(kwargs.get("sep", " ").join(map(str, args)) + kwargs.get("end", "\n"))
+        real_print(*args, **kwargs)
+
+    monkeypatch.setattr("builtins.print", spy)
+    reply = said + " " + invented
+    with ChatServer(Stream([reply[i:i + 7] for i in range(0, len(reply), 7)])) as server:
+        _llm_env(monkeypatch, {"QA_LLM_BASE_URL": server.base_url, "QA_LLM_TIMEOUT": "5"})
+        code, out, err = run(capsys, "ask", "--llm", "--index", str(index), "Who mines cobalt?")
+
+    assert code == 0 and err == ""
+    shown = "Cobalt prices rose in 2023 because demand for batteries grew. [1]"  # as the answer composes it
+    assert printed[0] == shown and out.count("Cobalt prices rose in 2023 because") >= 2  # the answer, then its quote
+    assert out.startswith(shown + "\n\n") and "moon" not in out
+    text, _, rest = out.partition("\n\n")
+    assert text == shown and "Sources:\n[1] Cobalt Supply" in rest and "1 sentence" in rest  # the note on the dropped one
