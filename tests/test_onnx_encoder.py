@@ -82,6 +82,17 @@ def test_int8_vectors_are_close_to_torch_and_normalised(onnx_cache, torch_vector
     assert list(np.argmax(vectors @ torch_vectors.T, axis=1)) == list(range(len(TEXTS)))
 
 
+def test_the_exports_run_fused_attention_and_int8_products(onnx_cache):
+    import onnx
+
+    from index.embedder import model_dir
+    from index.onnx_encoder import model_file_name
+
+    ops = {q: {n.op_type for n in onnx.load(str(onnx_cache / model_file_name(model_dir(), q))).graph.node} for q in (False, True)}
+    assert {"Attention", "SkipLayerNormalization", "BiasGelu"} <= ops[False] and "MatMul" in ops[False]
+    assert {"QAttention", "MatMulInteger", "DynamicQuantizeLinear"} <= ops[True] and "Attention" not in ops[True]
+
+
 @pytest.mark.model
 def test_batching_and_order_do_not_change_fp32_vectors(onnx_cache):
     encoder = onnx_encoder(onnx_cache, quantized=False)
@@ -112,7 +123,7 @@ def test_export_cache_holds_only_finished_files_and_is_reused(onnx_cache):
     from index.onnx_encoder import OnnxEmbedder, exported_model
 
     files = sorted(p.name for p in onnx_cache.iterdir())
-    assert len(files) == 2 and files[0].endswith("-fp32.onnx") and "-int8-" in files[1]
+    assert len(files) == 2 and "-fp32-ort" in files[0] and "-int8-ort" in files[1]
     assert not list(onnx_cache.glob(".*"))  # no temporary file left behind
     path = OnnxEmbedder(cache=onnx_cache).model_file()
     before = path.stat().st_mtime_ns
