@@ -151,6 +151,8 @@ dialog.viewer::backdrop { background: rgba(15, 23, 42, 0.55); }
 .viewer-page { margin: 0; overflow: auto; max-height: calc(94vh - 120px); }
 .viewer-page img { width: 100%; height: auto; border: 1px solid var(--border-color-primary); }
 .viewer-page figcaption { font-size: 0.8rem; color: var(--qa-subdued); }
+.viewer-pages { overflow: auto; max-height: calc(94vh - 120px); display: grid; gap: 0.75rem; align-content: start; }
+.viewer-pages .viewer-page { max-height: none; overflow: visible; }
 .viewer-text { white-space: pre-wrap; overflow-y: auto; max-height: calc(94vh - 120px); line-height: 1.6;
   font-family: Georgia, 'Times New Roman', serif; padding-right: 8px; overflow-wrap: anywhere; }
 .viewer-text .v-more { display: block; margin: 0.4rem 0; font-family: var(--font); }

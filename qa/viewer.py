@@ -15,6 +15,7 @@ from qa.pages import PageUnavailable, render_page
 from qa.ui_html import esc, highlight
 
 WINDOW_CHARS = 4000
+MAX_PAGES = 3  # original pages rendered for one citation (about 0.1 s each)
 PAGE_ALT = "Page {page} of the original PDF, the quoted text boxed in red"
 PAGE_CAPTION = "Page {page} of the original PDF; the quoted text is boxed ({boxed} of {runs} pieces found)."
 
@@ -38,8 +39,9 @@ def viewer_html(doc, position: int, start: int, end: int, spans, label: str = ""
     lo, hi = window(text, start, end)
     byline = " · ".join(esc(x) for x in (doc.author, doc.date, doc.doc_type) if x)
     where = " › ".join(doc.section_path(start))
-    page = doc.page_at(start)
-    place = " · ".join(x for x in (esc(where), f"page {page}" if page else "") if x)
+    pages = quoted_pages(doc, start, spans)
+    shown = f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}" if pages else ""
+    place = " · ".join(x for x in (esc(where), shown) if x)
     badge = f'<span class="badge">{esc(label)}</span> ' if label else ""
     link = (f'<a class="v-url" href="{esc(doc.url)}" target="_blank" rel="noopener noreferrer">Open the original ↗</a>'
             if doc.url.startswith(("http://", "https://")) else "")
@@ -53,7 +55,7 @@ def viewer_html(doc, position: int, start: int, end: int, spans, label: str = ""
     body = (f'<div class="viewer-text" tabindex="0">{before}{esc(text[lo:start])}'
             f'<span class="passage" id="viewer-passage">{highlight(text[start:end], start, spans)}</span>'
             f"{esc(text[end:hi])}{after}</div>")
-    figure = _page_figure(doc, page, [text[s:e] for s, e in spans], corpus_dir)
+    figure = _page_figures(doc, pages, start, spans, corpus_dir)
     return (f'<dialog class="viewer" id="viewer-dialog" aria-modal="true" aria-labelledby="viewer-title" '
             f'data-doc="{esc(doc.doc_id)}" data-opened="{time.time_ns()}"><div class="viewer-frame">'
             f'<div class="viewer-head"><div class="viewer-titles"><h2 id="viewer-title">{badge}'
@@ -64,15 +66,29 @@ def viewer_html(doc, position: int, start: int, end: int, spans, label: str = ""
             f'<div class="viewer-body{" with-page" if figure else ""}">{figure}{body}</div></div></dialog>')
 
 
-def _page_figure(doc, page: int | None, quotes: list[str], corpus_dir: Path | None) -> str:
-    """The original PDF page as an image with the quotes boxed, or "" for other documents."""
+def quoted_pages(doc, start: int, spans) -> list[int]:
+    """The pages (1-based, in order) the quoted sentences lie on, a sentence running onto the next
+    page giving both; without quotes, the passage's first page; none for unpaged documents. At
+    most `MAX_PAGES` (each is rendered when the viewer opens)."""
+    if not doc.pages:
+        return []
+    found = sorted({p for s, e in spans for p in range(doc.page_at(s), doc.page_at(max(s, e - 1)) + 1)}) or [doc.page_at(start)]
+    return found[:MAX_PAGES]
+
+
+def _page_figures(doc, pages: list[int], start: int, spans, corpus_dir: Path | None) -> str:
+    """The original PDF pages as images with the quotes on each boxed, or "" for other documents."""
     source = doc.source.split("#", 1)[0]
-    if page is None or corpus_dir is None or not source.lower().endswith(".pdf"):
+    if not pages or corpus_dir is None or not source.lower().endswith(".pdf"):
         return ""
     path = Path(corpus_dir) / source
-    try:
-        image = render_page(path, page, quotes)
-    except PageUnavailable as exc:
-        return f'<p class="muted v-page-missing">The original page cannot be shown: {esc(exc)}</p>'
-    return (f'<figure class="viewer-page"><img src="{image.data_url()}" alt="{esc(PAGE_ALT.format(page=page))}">'
-            f'<figcaption>{esc(PAGE_CAPTION.format(page=page, boxed=image.boxed, runs=image.runs))}</figcaption></figure>')
+    figures = []
+    for page in pages:
+        quotes = [doc.text[s:e] for s, e in spans if doc.page_at(s) <= page <= doc.page_at(max(s, e - 1))]
+        try:
+            image = render_page(path, page, quotes)
+        except PageUnavailable as exc:
+            return f'<p class="muted v-page-missing">The original page cannot be shown: {esc(exc)}</p>'
+        figures.append(f'<figure class="viewer-page"><img src="{image.data_url()}" alt="{esc(PAGE_ALT.format(page=page))}">'
+                       f'<figcaption>{esc(PAGE_CAPTION.format(page=page, boxed=image.boxed, runs=image.runs))}</figcaption></figure>')
+    return figures[0] if len(figures) == 1 else f'<div class="viewer-pages">{"".join(figures)}</div>'

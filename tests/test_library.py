@@ -157,3 +157,23 @@ def test_a_failed_build_is_one_line_and_the_assistant_stays(tmp_path):
     with pytest.raises(LibraryError, match="another build is writing") as caught:
         library.add([Upload("note.md", note)])
     assert "\n" not in str(caught.value) and library.assistant is before and not library.busy
+
+
+def test_the_viewer_shows_every_page_a_quote_lies_on(tmp_path):
+    from corpus.loader import load_corpus
+    from qa.viewer import quoted_pages, viewer_html
+
+    first = "Smelters must publish their ore sources every quarter of the year."
+    second = "Auditors visit every smelter twice a year and report to the ministry."
+    (tmp_path / "annex.pdf").write_bytes(make_pdf([["Annex", first], ["Annex continued", second]]))
+    doc = load_corpus(tmp_path).documents[0]
+    spans = [(doc.text.index(q), doc.text.index(q) + len(q)) for q in (first, second)]
+    assert len(doc.pages) == 2 and quoted_pages(doc, spans[0][0], spans) == [1, 2]
+    assert quoted_pages(doc, spans[1][0], []) == [2] and quoted_pages(doc, 0, spans[:1]) == [1]
+    out = viewer_html(doc, 0, spans[0][0], spans[1][1], spans, corpus_dir=tmp_path)
+    assert out.count('<figure class="viewer-page">') == 2 and '<div class="viewer-pages">' in out and "pages 1–2" in out
+    for page in (1, 2):  # each page boxes the quote it holds
+        assert f"Page {page} of the original PDF; the quoted text is boxed (" in out
+    assert "(0 of" not in out
+    one = viewer_html(doc, 0, spans[1][0], spans[1][1], spans[1:], corpus_dir=tmp_path)
+    assert one.count('<figure class="viewer-page">') == 1 and "viewer-pages" not in one and "page 2" in one
