@@ -45,7 +45,7 @@ import numpy as np
 from corpus.chunking import Chunk
 from corpus.document import Document
 from index.bm25 import ChunkTerms
-from index.dense import DENSE_FILE, Clusters, write_dense
+from index.dense import DENSE_FILE, Clusters, prepare_search, write_dense
 from index.errors import NONE_LIVE, PREVIOUS_LIVE, UNFLUSHED, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
 from index.generations import CURRENT, current_generation, failed_file, fsync_tree, is_live, remove_stale_generations, swap_current
 from index.lexical import LexicalIndex
@@ -184,8 +184,7 @@ def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
         names = [CHUNK_VECTORS_FILE, SPANS_FILE, CHUNK_SENTENCES_FILE] + ([SENTENCES_FILE] if manifest.config.sentences else [])
         arrays = {name: read_segments(folder, name, manifest.segments) for name in names}
         dense = faiss.read_index(str(folder / DENSE_FILE), getattr(faiss, "IO_FLAG_MMAP_IFC", 0) | faiss.IO_FLAG_READ_ONLY)
-        if manifest.dense.kind == "ivf":
-            faiss.extract_index_ivf(dense).nprobe = manifest.dense.nprobe
+        prepare_search(dense, manifest.dense)
         lexical = LexicalIndex.load(folder / LEXICAL_DIR, layout.chunks, mmap=True)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         records.close()

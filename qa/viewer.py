@@ -55,7 +55,7 @@ def viewer_html(doc, position: int, start: int, end: int, spans, label: str = ""
     body = (f'<div class="viewer-text" tabindex="0">{before}{esc(text[lo:start])}'
             f'<span class="passage" id="viewer-passage">{highlight(text[start:end], start, spans)}</span>'
             f"{esc(text[end:hi])}{after}</div>")
-    figure = _page_figures(doc, pages, start, spans, corpus_dir)
+    figure = _page_figures(doc, pages, spans, corpus_dir)
     return (f'<dialog class="viewer" id="viewer-dialog" aria-modal="true" aria-labelledby="viewer-title" '
             f'data-doc="{esc(doc.doc_id)}" data-opened="{time.time_ns()}"><div class="viewer-frame">'
             f'<div class="viewer-head"><div class="viewer-titles"><h2 id="viewer-title">{badge}'
@@ -72,11 +72,16 @@ def quoted_pages(doc, start: int, spans) -> list[int]:
     most `MAX_PAGES` (each is rendered when the viewer opens)."""
     if not doc.pages:
         return []
-    found = sorted({p for s, e in spans for p in range(doc.page_at(s), doc.page_at(max(s, e - 1)) + 1)}) or [doc.page_at(start)]
+    found = sorted({p for s, e in spans for p in _page_range(doc, s, e)}) or [doc.page_at(start)]
     return found[:MAX_PAGES]
 
 
-def _page_figures(doc, pages: list[int], start: int, spans, corpus_dir: Path | None) -> str:
+def _page_range(doc, start: int, end: int) -> range:
+    """The pages the text from `start` to `end` lies on."""
+    return range(doc.page_at(start), doc.page_at(max(start, end - 1)) + 1)
+
+
+def _page_figures(doc, pages: list[int], spans, corpus_dir: Path | None) -> str:
     """The original PDF pages as images with the quotes on each boxed, or "" for other documents."""
     source = doc.source.split("#", 1)[0]
     if not pages or corpus_dir is None or not source.lower().endswith(".pdf"):
@@ -84,7 +89,7 @@ def _page_figures(doc, pages: list[int], start: int, spans, corpus_dir: Path | N
     path = Path(corpus_dir) / source
     figures = []
     for page in pages:
-        quotes = [doc.text[s:e] for s, e in spans if doc.page_at(s) <= page <= doc.page_at(max(s, e - 1))]
+        quotes = [doc.text[s:e] for s, e in spans if page in _page_range(doc, s, e)]
         try:
             image = render_page(path, page, quotes)
         except PageUnavailable as exc:

@@ -70,6 +70,29 @@ def test_a_large_library_gets_an_inverted_file_with_the_recall_it_measured(tmp_p
     assert recall_at(index.search(fresh, 10)[1], exact_nearest(vectors, fresh, 10), vectors, fresh) >= 0.9
     lists = np.load(tmp_path / LISTS_FILE)
     assert lists.shape == (6000,) and lists.min() >= 0 and lists.max() < params.nlist
+    index.nprobe, index.parallel_mode = 1, 0
+    dense.prepare_search(index, params)  # as a loaded generation is searched: its nprobe, lists on every thread
+    assert index.nprobe == params.nprobe and index.parallel_mode == dense.LIST_PARALLEL
+
+
+def test_the_calibration_stops_at_the_first_probe_count_reaching_the_target(monkeypatch):
+    class Index:  # its recall grows with nprobe and reaches the target at 768 of 2,000 lists
+        nlist, nprobe = 2000, 0
+
+        def search(self, queries, k):
+            return None, np.zeros((len(queries), k), np.int64)
+
+    index, seen = Index(), []
+
+    def recall(found, exact, vectors, queries):
+        seen.append(index.nprobe)
+        return min(1.0, index.nprobe / 768 * dense.RECALL_TARGET)
+
+    monkeypatch.setattr(dense, "recall_at", recall)
+    monkeypatch.setattr(dense, "exact_nearest", lambda vectors, queries, k: np.zeros((len(queries), k), np.int64))
+    vectors = _vectors(50)
+    assert dense._calibrate(index, vectors, vectors[:5])[0] == 768
+    assert seen[-2:] == [512, 768] and 2000 not in seen  # not every list
 
 
 def test_an_incremental_build_keeps_the_centroids_and_the_kept_rows_lists(tmp_path, monkeypatch):

@@ -127,3 +127,20 @@ def test_the_lookup_is_a_lookup_of_the_question_terms_not_a_loop_over_documents(
     assert 0 < len(queries) < 20  # a few lookups per question term, whatever the number of documents
     # "paper" is in every title: it names none of them
     assert names.named("What does the paper say about subject7?", _COLLECTIVE) == {}
+
+
+def test_a_title_word_of_more_than_title_most_documents_names_none_and_is_not_read():
+    from index.names import TITLE_WORD
+    from qa.naming import TITLE_MOST, TITLE_SHARE
+
+    count = 6 * TITLE_MOST  # "kind3" is in a fifth of the titles: under TITLE_SHARE, over TITLE_MOST
+    assert TITLE_MOST < count / 5 < TITLE_SHARE * count
+    docs = [Document(f"paper-{i}", f"Paper {i} on kind{i % 5} and subject{i}", "x", f"{i}.md") for i in range(count)]
+    table = NameTable.of(docs)
+    queries = []
+    read = table._rows
+    table._rows = lambda sql, args: queries.append(args) or read(sql, args)
+    names = DocumentNames(table, [d.doc_id for d in docs], lambda term: False)
+    assert names.named("What does the kind3 report say?", _COLLECTIVE) == {}
+    assert ("kind3", TITLE_WORD) not in queries  # its 1,200 postings were never read
+    assert list(names.named("What does the subject17 report say?", _COLLECTIVE)) == ["paper-17"]
