@@ -43,7 +43,10 @@ CENTROIDS_FILE = "centroids.npy"
 LISTS_FILE = "lists.npy"
 HALF_FROM = 50_000  # chunks from which exact search reads float16 vectors (a float32 search costs ~10 ms there)
 ANN_FROM = 200_000  # chunks from which the index is approximate (README, "Scale")
-NLIST_FACTOR = 2  # lists per square root of the chunk count
+# lists per square root of the chunk count. At 975,980 chunks (scale bench, 2 cores, a question's
+# lists on both threads), for the calibration's 0.97: 2 (1,976 lists) needs 768 probes, 30 ms a
+# question; 4 (3,952 lists) needs 768, 24 ms, and trains in 64 s
+NLIST_FACTOR = 4
 TRAIN_PER_LIST = 40  # training vectors per list (FAISS asks for at least 39)
 KMEANS_ITERATIONS = 10
 RETRAIN_GROWTH = 2.0
@@ -128,9 +131,9 @@ def write_dense(
         queries = calibration_queries(sentences, vectors)[::CALIBRATION_QUERIES // HALF_CHECK_QUERIES]
         recall = recall_at(index.search(queries, RECALL_K)[1], exact_nearest(vectors, queries, RECALL_K), vectors, queries)
         return DenseParams("flat16", recall_at_10=round(recall, 4))
-    reuse = previous is not None and previous.centroids.shape[1] == dim and (
+    reuse = previous is not None and previous.centroids.shape == (list_count(previous.params.trained_on), dim) and (
         previous.params.trained_on / RETRAIN_GROWTH <= n <= previous.params.trained_on * RETRAIN_GROWTH
-    )
+    )  # centroids trained for another number of lists (an older NLIST_FACTOR) are trained anew
     centroids = np.asarray(previous.centroids, dtype=np.float32) if reuse else _train(vectors)
     quantizer = faiss.IndexFlatIP(dim)
     quantizer.add(centroids)
@@ -168,11 +171,16 @@ def prepare_search(index, params: DenseParams) -> None:
         ivf.parallel_mode = LIST_PARALLEL
 
 
+def list_count(chunks: int) -> int:
+    """The inverted file's number of lists for a library of `chunks`."""
+    return max(1, int(round(NLIST_FACTOR * math.sqrt(chunks))))
+
+
 def _train(vectors: np.ndarray) -> np.ndarray:
     import faiss
 
     n, dim = vectors.shape
-    nlist = max(1, int(round(NLIST_FACTOR * math.sqrt(n))))
+    nlist = list_count(n)
     rng = np.random.default_rng(SEED)
     sample = np.sort(rng.choice(n, size=min(n, nlist * TRAIN_PER_LIST), replace=False))
     kmeans = faiss.Kmeans(dim, nlist, niter=KMEANS_ITERATIONS, spherical=True, seed=SEED % 2**31, verbose=False)

@@ -113,6 +113,10 @@ def test_an_incremental_build_keeps_the_centroids_and_the_kept_rows_lists(tmp_pa
     big = _vectors(9000, seed=4)
     third = write_dense(tmp_path, big, big[:100], previous, np.full(9000, -1))
     assert third.trained_on == 9000 and third.nlist != first.nlist
+    # centroids trained for another number of lists (an older NLIST_FACTOR): trained anew
+    monkeypatch.setattr(dense, "NLIST_FACTOR", dense.NLIST_FACTOR / 2)
+    fourth = write_dense(new, now, now[:100], previous, carried)
+    assert fourth.trained_on == len(now) and fourth.nlist == dense.list_count(len(now)) != first.nlist
 
 
 def test_a_build_past_the_float16_size_serves_the_same_answers(tmp_path, monkeypatch):
