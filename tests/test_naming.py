@@ -118,11 +118,7 @@ def test_initials_of_a_capitalised_run_name_a_document_by_its_id():
 def test_the_lookup_is_a_lookup_of_the_question_terms_not_a_loop_over_documents():
     docs = [Document(f"paper-{i}", f"Paper {i} on topic{i % 97} and subject{i}", "x", f"{i}.md") for i in range(5000)]
     docs.append(Document("usei-factsheet", "USEITI factsheet", "x", "f.md"))
-    table = NameTable.of(docs)
-    queries = []
-    read = table._rows
-    table._rows = lambda sql, args: queries.append(args) or read(sql, args)
-    names = DocumentNames(table, [d.doc_id for d in docs], lambda term: False)
+    names, queries = _names_counting_queries(docs)
     assert list(names.named("What does the USEITI factsheet say?", _COLLECTIVE)) == ["usei-factsheet"]
     assert 0 < len(queries) < 20  # a few lookups per question term, whatever the number of documents
     # "paper" is in every title: it names none of them
@@ -136,12 +132,17 @@ def test_a_title_word_of_more_than_title_most_documents_names_none_and_is_not_re
     count = 6000  # "kind3" is in a fifth of the titles: under TITLE_SHARE, over TITLE_MOST
     assert count / 5 < TITLE_SHARE * count
     docs = [Document(f"paper-{i}", f"Paper {i} on kind{i % 5} and subject{i}", "x", f"{i}.md") for i in range(count)]
-    table = NameTable.of(docs)
-    queries = []
-    read = table._rows
-    table._rows = lambda sql, args: queries.append(args) or read(sql, args)
-    names = DocumentNames(table, [d.doc_id for d in docs], lambda term: False)
+    names, queries = _names_counting_queries(docs)
     named = names.named("What does the kind3 report say?", _COLLECTIVE)
     assert len(named) == 0, f"kind3 names {len(named)} documents (TITLE_MOST {TITLE_MOST})"
     assert ("kind3", TITLE_WORD) not in queries  # its 1,200 postings were never read
     assert list(names.named("What does the subject17 report say?", _COLLECTIVE)) == ["paper-17"]
+
+
+def _names_counting_queries(docs: list[Document]) -> tuple[DocumentNames, list[tuple]]:
+    """The names of `docs`, and the list into which every lookup's SQL arguments are recorded."""
+    table = NameTable.of(docs)
+    queries: list[tuple] = []
+    read = table._rows
+    table._rows = lambda sql, args: queries.append(args) or read(sql, args)
+    return DocumentNames(table, [d.doc_id for d in docs], lambda term: False), queries
