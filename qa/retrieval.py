@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 
 from corpus.chunking import Chunk
-from index.lexical import tokenize
+from index.lexical import best_rows, tokenize
 from index.store import IndexData
 from qa.acronyms import Glossary, asked_acronym
 from qa.lexicon import documents_holding
@@ -112,10 +112,7 @@ class Retriever:
             _, nearest = self.index.dense.search(query.reshape(1, -1).astype(np.float32), min(depth, self.index.dense.ntotal))
             parts.append(nearest[0][nearest[0] >= 0])
         if mode != "dense":
-            matching = np.flatnonzero(lexical)
-            if len(matching) > depth:
-                matching = matching[np.argpartition(-lexical[matching], depth - 1)[:depth]]
-            parts.append(matching)
+            parts.append(best_rows(lexical, depth))
         if mode != "lexical":
             parts += [self._rows_of[d] for d in named if d in self._rows_of]
         return np.unique(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
