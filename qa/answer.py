@@ -246,7 +246,7 @@ class ExtractiveAnswerer:
     def _mentions_focus(self, question: Question, best: list[Candidate]) -> bool:
         """Whether the best sentences name what the question asks for (its budget, its members...)."""
         return not question.focus or any(
-            set(question.focus) & self._terms[c.row] and (not question.focus_of or set(question.focus_of) & self._terms[c.row])
+            names_any(question.focus, self._terms[c.row]) and (not question.focus_of or set(question.focus_of) & self._terms[c.row])
             for c in best
         )
 
@@ -350,3 +350,15 @@ class ExtractiveAnswerer:
                 continue  # it adds nothing the question asked about that the answer does not hold
             chosen.append(cand)
         return chosen
+
+
+FAMILY_STEM = 5  # a stem this long or longer names the words it begins ("citizen": "citizenship")
+
+
+def names_any(focus: tuple[str, ...], terms: frozenset[str]) -> bool:
+    """Whether `terms` hold one of the `focus` terms or a word of its family: one stem begins the
+    other and is FAMILY_STEM characters or more ("citizenship" asked, "an Israeli citizen" said)."""
+    return any(
+        f in terms or any(len(short) >= FAMILY_STEM and long.startswith(short) for t in terms for short, long in (sorted((f, t), key=len),))
+        for f in focus
+    )

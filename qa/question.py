@@ -43,6 +43,12 @@ _FOCUS = re.compile(
     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
     re.I,
 )
+# "What fee does a member pay?", "What sentence did X receive?": one thing asked for by its kind.
+# (Not a list, "what tasks does it give", whose items need not repeat the noun, nor a date, a count or a
+# country, which `Answerer._holds_kind` checks by their form: "what year did ..." is answered by "in 2003".)
+_ASKED_THING = re.compile(
+    r"^\s*what\s+((?:[a-z][a-z-]*\s+){0,1}[a-z][a-z-]*)\s+(?:does|do|did|must|should|can|could|will|would|has|have|had)\b", re.I
+)
 # "Did UNEA-5 vote to ...?", "When did the EU ban ...?": a question about a formal act.
 # An answer must name the act; documents that never do cannot say whether or when it happened.
 _FORMAL_ACT = re.compile(
@@ -212,6 +218,10 @@ def focus_terms(text: str) -> tuple[str, ...]:
     """Terms of the asked-for noun in "what is the X ..." / "how many X ...", when it is concrete,
     or of the formal act a yes/no question asks about ("did X *vote* to ...")."""
     match = _FOCUS.search(text)
+    thing = _ASKED_THING.search(text)
+    if not match and thing and expected_kind(text) == OTHER:  # a date, count, country or list has its own check
+        terms = key_terms(thing.group(1))
+        return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms
     if not match:
         act = _FORMAL_ACT.search(text)
         return key_terms(act.group(1)) if act else ()

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from qa.answer import names_any
 from qa.composer import ITEM_LEAD
 from qa.question import MAX_QUESTION_CHARS, InvalidQuestion
 from qa.records import NO_ANSWER
@@ -291,6 +292,32 @@ def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
 def test_the_thing_asked_for_must_be_named_with_what_it_belongs_to(assistant, question):
     answer = assistant.ask(question)
     assert answer.abstained and answer.text == NO_ANSWER, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What fine does the initiative impose on participants that break its principles?",
+        "What penalty did the Human Rights Council set for companies?",
+        "What fee must a company pay to join the CCCMC?",
+    ],
+)
+def test_a_kind_of_thing_no_passage_names_is_not_answered_by_related_quotes(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.text == NO_ANSWER, answer.text
+
+
+@pytest.mark.parametrize(
+    "focus, terms, named",
+    [
+        (("citizenship",), {"israe", "citizen"}, True),  # "an Israeli citizen" answers "what citizenship"
+        (("fee",), {"feed", "pay"}, False),  # a stem under FAMILY_STEM letters names only itself
+        (("penalti",), {"penal", "code"}, True),
+        (("sentenc",), {"senat"}, False),
+    ],
+)
+def test_a_focus_is_named_by_a_word_of_its_family(focus, terms, named):
+    assert names_any(focus, frozenset(terms)) is named
 
 
 def test_a_role_named_with_its_owner_is_answered(assistant):

@@ -71,6 +71,11 @@ def test_a_later_part_with_a_pronoun_carries_the_names_of_the_first():
         ("When did the EU ban imports of conflict cobalt?", ("ban",)),
         ("Did the chamber think companies should drop artisanal cobalt?", ()),  # an opinion, not an act
         ("Did the letter ask the UNSG to launch the HLEAG?", ()),
+        ("What fee does a mine pay to join the scheme?", ("fee",)),  # one thing asked for by its kind
+        ("What prison sentence did the trader receive?", ("prison", "sentenc")),
+        ("What tasks does the resolution give to UNEP?", ()),  # a list: its items need not say "task"
+        ("What year did the jeweller stop buying there?", ()),  # a date, checked by its form
+        ("What role did the adviser play?", ()),  # abstract: "she set up ..." answers it
     ],
 )
 def test_focus(text, focus):
