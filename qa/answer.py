@@ -33,6 +33,7 @@ from qa.units import Units
 
 ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
 FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best sentences
+FAMILY_STEM = 5  # a stem this long or longer names the words it begins ("citizen": "citizenship")
 MIN_SENTENCE_SCORE = 0.2  # a sentence added for a named document must score at least this
 ACROSS_KEEP = 0.6  # for "which documents ...?", another document's best sentence must score this share of the best
 MAX_SENTENCES = {LIST: 4}
@@ -352,13 +353,14 @@ class ExtractiveAnswerer:
         return chosen
 
 
-FAMILY_STEM = 5  # a stem this long or longer names the words it begins ("citizen": "citizenship")
-
 
 def names_any(focus: tuple[str, ...], terms: frozenset[str]) -> bool:
-    """Whether `terms` hold one of the `focus` terms or a word of its family: one stem begins the
-    other and is FAMILY_STEM characters or more ("citizenship" asked, "an Israeli citizen" said)."""
-    return any(
-        f in terms or any(len(short) >= FAMILY_STEM and long.startswith(short) for t in terms for short, long in (sorted((f, t), key=len),))
-        for f in focus
-    )
+    """Whether `terms` hold one of the `focus` terms or a word of its family ("citizenship" asked,
+    "an Israeli citizen" said)."""
+    return any(f in terms or any(_same_family(f, t) for t in terms) for f in focus)
+
+
+def _same_family(a: str, b: str) -> bool:
+    """Whether one stem begins the other and is FAMILY_STEM characters or more."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= FAMILY_STEM and long.startswith(short)
