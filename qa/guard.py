@@ -13,7 +13,9 @@ request is signed in is Gradio's own answer over HTTP: the request's cookies are
 in the multipart body as it streams in (python-multipart's parser: only the part headers are
 looked at, nothing is buffered) and refuses the request with 415, before it is stored, when a
 name does not end in one of the accepted suffixes or names a folder (`../notes.md`: Gradio would
-keep only its last part, so the library could not tell the user it refused the name).
+keep only its last part, so the library could not tell the user it refused the name). The rest
+of a refused body is read and dropped (up to the upload size limit), so that the client, still
+sending, reads the refusal rather than a reset connection.
 """
 
 from __future__ import annotations
@@ -112,8 +114,9 @@ class ServerGuard:
     routes Gradio guards; uploads must be files with one of `suffixes`, named
     without a folder."""
 
-    def __init__(self, app, auth: bool, suffixes: tuple[str, ...]):
+    def __init__(self, app, auth: bool, suffixes: tuple[str, ...], max_bytes: int):
         self.app, self.auth, self.suffixes = app, auth, tuple(s.lower() for s in suffixes)
+        self.max_bytes = max_bytes  # of an upload: a refused one's rest is read (and dropped) up to this
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -153,8 +156,12 @@ class ServerGuard:
         if names.refused:
             return await respond(send, 415, names.refused)
 
+        ended = False  # the body has been read to its end
+
         async def checked() -> dict:
+            nonlocal ended
             message = await receive()
+            ended = message["type"] != "http.request" or not message.get("more_body", False)
             if message["type"] == "http.request":
                 names.feed(message.get("body", b""))
                 if names.refused:
@@ -171,7 +178,20 @@ class ServerGuard:
             if not names.refused:
                 raise
         if names.refused:
+            if not ended:
+                await drain(receive, self.max_bytes)
             await respond(send, 415, names.refused)
+
+
+async def drain(receive: Receive, limit: int) -> None:
+    """Read and drop the rest of a refused request's body, up to `limit` bytes: a client still
+    sending it would otherwise find the connection reset instead of reading why it was refused."""
+    read = 0
+    while read <= limit:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        read += len(message.get("body", b""))
 
 
 async def respond(send: Send, status: int, body: dict | str) -> None:

@@ -68,7 +68,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None
     the library takes by `ServerGuard`, which also keeps signed-out visitors to the sign-in page."""
     from starlette.middleware import Middleware
 
-    guard = Middleware(ServerGuard, auth=bool(auth), suffixes=ALLOWED_SUFFIXES)
+    guard = Middleware(ServerGuard, auth=bool(auth), suffixes=ALLOWED_SUFFIXES, max_bytes=MAX_UPLOAD_BYTES)
     options = dict(app_kwargs={"middleware": [guard]}, server_name=host, server_port=port, auth=LoginGuard(auth) if auth else None, share=False,
                    inbrowser=False, quiet=True, show_error=True, ssr_mode=False, theme=theme(), css=CSS,
                    footer_links=["api", "settings"], run_history=False, max_file_size=MAX_UPLOAD_BYTES,

@@ -133,6 +133,24 @@ def test_upload_route_refuses_a_name_before_storing_it(tmp_path, name, reason):
         app.demo.close()
 
 
+@pytest.mark.parametrize("name, status, reason", [
+    ("evil.exe", 415, TYPE_REFUSED.format("evil.exe")),  # refused by its name, while the body still streams in
+    ("big.pdf", 413, None),  # over the size limit: Gradio's own refusal
+])
+def test_a_large_refused_upload_is_answered_not_cut_off(tmp_path, name, status, reason):
+    from qa.library import MAX_UPLOAD_BYTES
+
+    app = serve(tmp_path)
+    try:
+        body, headers = multipart(name, data=b"x" * (MAX_UPLOAD_BYTES + (1 << 20)))
+        got, text, _ = call(app.url + "gradio_api/upload", "POST", body, headers)  # a reset raises here
+        assert got == status
+        assert reason is None or text.decode() == reason
+        assert stored(tmp_path) == []
+    finally:
+        app.demo.close()
+
+
 def test_upload_route_takes_every_accepted_type(tmp_path):
     app = serve(tmp_path)
     try:
