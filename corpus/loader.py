@@ -199,9 +199,10 @@ def load_corpus(corpus_dir: Path, reuse: Reuse | None = None, previous: dict[str
     reports: list[FileReport] = []
     for relative, entry in scan.entries:
         meta = metadata.get(relative, {})
-        target = outside_link(Path(entry.path), corpus_dir) if entry.is_symlink() else None  # d_type: no stat
+        link = Path(entry.path) if entry.is_symlink() else None  # d_type: no stat
+        target = outside_link(link, corpus_dir) if link else None
         try:
-            stamp = _link_stamp(Path(entry.path), target, meta) if target else stamp_file(entry.path, meta, (previous or {}).get(relative), entry.stat())
+            stamp = _link_stamp(link, target, meta) if target else stamp_file(entry.path, meta, (previous or {}).get(relative), entry.stat())
         except OSError as exc:
             skipped.append(Skipped(relative, f"cannot read file ({exc.strerror or exc})"))
             continue

@@ -8,17 +8,10 @@ A file is hashed only when its size or modification time differs from its stamp.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from corpus.loader import scan_corpus, stamp_file
 from index.manifest import Manifest
-
-
-def candidate_files(folder: Path) -> list[tuple[str, os.DirEntry]]:
-    """The corpus folder's candidate files by relative path with their directory entries, as
-    `corpus.loader.scan_corpus` walks it; raises CorpusNotFound when the folder is missing or empty."""
-    return list(scan_corpus(folder).entries)
 
 
 def changed_files(folder: Path, manifest: Manifest, metadata: dict[str, dict[str, str]]) -> list[str]:
@@ -26,7 +19,7 @@ def changed_files(folder: Path, manifest: Manifest, metadata: dict[str, dict[str
     those added or removed since, sorted; raises CorpusNotFound when the folder is gone or empty."""
     changed, seen = [], set()
     meta_hashes: dict[str, str] = {}  # a metadata entry's hash as stamp_file makes it, by its JSON
-    for relative, entry in candidate_files(folder):
+    for relative, entry in scan_corpus(folder).entries:
         seen.add(relative)
         old = manifest.files.get(relative)
         if old is None:

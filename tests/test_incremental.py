@@ -116,8 +116,7 @@ def test_a_duplicate_id_is_indexed_once_the_file_it_clashed_with_is_removed(tmp_
 
 def test_the_stamp_walk_lists_the_files_the_loader_reads(tmp_path):
     from corpus.errors import CorpusNotFound
-    from corpus.loader import corpus_files
-    from index.changes import candidate_files
+    from corpus.loader import corpus_files, scan_corpus
 
     corpus = make_corpus(tmp_path / "corpus")
     for relative in ("a/b.txt", "a/c/d.md", ".hidden/x.txt", "a/.h.txt", "a/metadata.json", "metadata.json"):
@@ -127,14 +126,14 @@ def test_the_stamp_walk_lists_the_files_the_loader_reads(tmp_path):
     (corpus / "linked").symlink_to(corpus / "a", target_is_directory=True)
     (corpus / "link.txt").symlink_to(corpus / "a" / "b.txt")
     (corpus / "dangling.txt").symlink_to(corpus / "nowhere.txt")
-    walked = sorted(relative for relative, _ in candidate_files(corpus))
+    walked = sorted(relative for relative, _ in scan_corpus(corpus).entries)
     assert walked == sorted(p.relative_to(corpus).as_posix() for p in corpus_files(corpus))
     assert "a/c/d.md" in walked and "link.txt" in walked and not any("hidden" in w or "metadata" in w for w in walked)
     for missing in (tmp_path / "gone", tmp_path / "bare"):
         if missing.name == "bare":
             missing.mkdir()
         with pytest.raises(CorpusNotFound):
-            candidate_files(missing)
+            scan_corpus(missing)
 
 
 def test_files_are_read_in_the_order_of_their_paths(tmp_path):
