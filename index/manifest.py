@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from corpus.chunking import ChunkerSettings
 from corpus.loader import FileEntry, FileStamp
@@ -80,14 +83,14 @@ def file_checksum(path: Path) -> Checksum:
 @dataclass(frozen=True)
 class Manifest:
     config: IndexConfig
-    documents: dict[str, DocumentEntry]
+    documents: Mapping[str, DocumentEntry]
     counts: dict[str, int]
     built_at: str
     build_seconds: float
     corpus: str
     versions: dict[str, str] = field(default_factory=dict)
     cleaner_version: int = 0  # corpus.loader.CLEANER_VERSION of the build
-    files: dict[str, FileEntry] = field(default_factory=dict)  # per corpus file, what it was and gave
+    files: Mapping[str, FileEntry] = field(default_factory=dict)  # per corpus file, what it was and gave
     artifacts: dict[str, int] = field(default_factory=dict)  # byte size of each file of the generation
     dense: DenseParams = DenseParams("flat")  # the kind of dense index, its parameters and measured recall
     checksums: dict[str, Checksum] = field(default_factory=dict)  # per artifact; none in manifests from before them
@@ -96,6 +99,12 @@ class Manifest:
     def __post_init__(self):
         if type(self.segments) is not int or self.segments < 1:
             raise ValueError(f"segments must be a whole number of at least 1, not {self.segments!r}")
+
+    def chunk_counts(self) -> np.ndarray:
+        """Each document's chunk count, in index order."""
+        if isinstance(self.documents, DocumentEntries):
+            return self.documents.chunk_counts()  # without making 100,000 entries
+        return np.fromiter((e.chunks for e in self.documents.values()), np.int64, len(self.documents))
 
     def to_json(self) -> dict:
         return {
@@ -128,10 +137,11 @@ class Manifest:
         path = folder / MANIFEST_FILE
         hint = f"run `qa index build --index {folder.parent}` to replace the damaged index"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            data = json.loads(raw.decode("utf-8"))
             if type(data) is not dict:
                 raise _Bad(f"the top level should be an object, not {_shown(data)}")
-            return _manifest(cls, data)
+            return _manifest(cls, data, trusted=_sealed(raw) is True)
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"{path} is missing; {hint}") from exc
         except _Bad as exc:
@@ -147,13 +157,21 @@ def manifest_unchanged(folder: Path) -> bool | None:
         raw = (folder / MANIFEST_FILE).read_bytes()
     except OSError:
         return False
+    return _sealed(raw)
+
+
+def _sealed(raw: bytes) -> bool | None:
+    """Whether manifest bytes are what their build wrote, by the checksum they carry (None: none)."""
     key = f'"{SEAL}": "'.encode()
     at = raw.rfind(key)
     if at < 0:
         return None
     start = at + len(key)
-    sealed = raw[start:start + len(_UNSEALED)]
-    return hashlib.sha256(raw[:start] + _UNSEALED + raw[start + len(_UNSEALED):]).hexdigest().encode() == sealed
+    sealed, view = raw[start:start + len(_UNSEALED)], memoryview(raw)
+    digest = hashlib.sha256(view[:start])  # in place: no copy of a 75 MB manifest
+    digest.update(_UNSEALED)
+    digest.update(view[start + len(_UNSEALED):])
+    return digest.hexdigest().encode() == sealed
 
 
 class _Bad(Exception):
@@ -165,7 +183,10 @@ _KINDS = {int: "a whole number", float: "a number", str: "a string", bool: "true
 COUNTS = ("documents", "chunks", "sentences")
 
 
-def _manifest(cls, data: dict) -> Manifest:
+def _manifest(cls, data: dict, trusted: bool = False) -> Manifest:
+    """The manifest of JSON `data`, every field checked; with `trusted` (its bytes are what a build
+    wrote: `_sealed`), the corpus files' entries are checked and made only when a build asks for
+    them (`FileEntries`): at 146,520 files that was most of the time taken to open an index."""
     model = _get(data, "model", dict)
     chunker = _get(data, "chunker", dict)
     config = IndexConfig(
@@ -183,14 +204,14 @@ def _manifest(cls, data: dict) -> Manifest:
     dense = _get(data, "dense", dict, default={})
     return cls(
         config=config,
-        documents=_documents(_get(data, "documents", dict)),
+        documents=_documents(_get(data, "documents", dict), trusted),
         counts=counts,
         built_at=_get(data, "built_at", str),
         build_seconds=float(_get(data, "build_seconds", float)),
         corpus=_get(data, "corpus", str),
         versions=_map(data, "versions", str, default={}),
         cleaner_version=_get(data, "cleaner_version", int, default=0),
-        files={k: _file_from_json(v, f"files.{k}.") for k, v in _get(data, "files", dict, default={}).items()},
+        files=_files(_get(data, "files", dict, default={}), trusted),
         artifacts=_map(data, "artifacts", int, default={}),
         dense=DenseParams.from_json(_fields(dense, "dense.", kind=str, nlist=int, nprobe=int, trained_on=int, recall_at_10=float)),
         checksums={
@@ -201,16 +222,64 @@ def _manifest(cls, data: dict) -> Manifest:
     )
 
 
-def _documents(entries: dict) -> dict[str, DocumentEntry]:
-    """The documents' entries, checked with one test per field (100,000 of them open an index)."""
-    out = {}
-    for doc_id, v in entries.items():
-        if type(v) is not dict or not (
-            type(v.get("hash")) is str and type(v.get("source")) is str and type(v.get("title")) is str and type(v.get("chunks")) is int
-        ):
-            _fields(_object(v, f"documents.{doc_id}"), f"documents.{doc_id}.", required=True, hash=str, source=str, title=str, chunks=int)
-        out[doc_id] = DocumentEntry(v["hash"], v["source"], v["title"], v["chunks"])
-    return out
+def _documents(entries: dict, trusted: bool) -> DocumentEntries:
+    """The documents' entries, checked with one test per field unless `trusted` (100,000 of them
+    open an index)."""
+    if not trusted:
+        for doc_id, v in entries.items():
+            if type(v) is not dict or not (
+                type(v.get("hash")) is str and type(v.get("source")) is str and type(v.get("title")) is str and type(v.get("chunks")) is int
+            ):
+                _fields(_object(v, f"documents.{doc_id}"), f"documents.{doc_id}.", required=True, hash=str, source=str, title=str, chunks=int)
+    return DocumentEntries(entries)
+
+
+class DocumentEntries(Mapping[str, DocumentEntry]):
+    """The documents' entries of a read manifest, in index order, each made from its JSON when
+    asked for: opening an index needs only their ids and chunk counts."""
+
+    def __init__(self, entries: dict):
+        self._entries = entries
+
+    def __getitem__(self, doc_id: str) -> DocumentEntry:
+        v = self._entries[doc_id]
+        return DocumentEntry(v["hash"], v["source"], v["title"], v["chunks"])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._entries
+
+    def chunk_counts(self) -> np.ndarray:
+        return np.fromiter((v["chunks"] for v in self._entries.values()), np.int64, len(self._entries))
+
+
+def _files(entries: dict, trusted: bool) -> Mapping[str, FileEntry]:
+    return FileEntries(entries) if trusted else {k: _file_from_json(v, f"files.{k}.") for k, v in entries.items()}
+
+
+class FileEntries(Mapping[str, FileEntry]):
+    """The corpus files' entries of a sealed manifest, each read from its JSON when asked for:
+    opening an index to answer questions needs none of them, a build all of them."""
+
+    def __init__(self, entries: dict):
+        self._entries = entries
+
+    def __getitem__(self, relative: str) -> FileEntry:
+        return _file_from_json(self._entries[relative], f"files.{relative}.")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, relative: object) -> bool:
+        return relative in self._entries
 
 
 def _get(data: dict, key: str, kind: type, where: str = "", default=_REQUIRED):

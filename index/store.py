@@ -192,7 +192,7 @@ def open_generation(folder: Path, manifest: Manifest, hint: str) -> IndexData:
     keys = records.document_keys()
     dim = manifest.config.model.dim
     types = {CHUNK_VECTORS_FILE: np.float32, SENTENCES_FILE: SENTENCE_DTYPE, SPANS_FILE: np.int64, CHUNK_SENTENCES_FILE: np.int64}
-    expected_counts = np.fromiter((e.chunks for e in manifest.documents.values()), np.int64, len(manifest.documents))
+    expected_counts = manifest.chunk_counts()
     consistent = (
         np.array_equal(layout.chunk_counts, expected_counts) and layout.rows_cover()
         and layout.chunks == manifest.counts.get("chunks") == dense.ntotal and arrays[CHUNK_VECTORS_FILE].shape == (layout.chunks, dim)

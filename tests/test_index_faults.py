@@ -180,6 +180,26 @@ def test_the_manifest_records_every_file_s_checksum_and_opening_hashes_none(inde
     load_index(index, manifest.config).close()
 
 
+def test_a_sealed_manifest_makes_its_entries_only_when_asked_and_an_edited_one_checks_them_all(index, monkeypatch):
+    import index.manifest as manifest_module
+
+    folder = current_generation(index)
+    built = json.loads((folder / MANIFEST_FILE).read_text())
+    made: list[str] = []
+    real = manifest_module._file_from_json
+    monkeypatch.setattr(manifest_module, "_file_from_json", lambda data, where: made.append(where) or real(data, where))
+    sealed = Manifest.read(folder)
+    load_index(index, sealed.config).close()
+    assert made == []  # opening to answer questions reads no corpus file's entry
+    assert {k: e.stamp.sha256 for k, e in sealed.files.items()} == {k: v["sha256"] for k, v in built["files"].items()}
+    assert {k: e.chunks for k, e in sealed.documents.items()} == {k: v["chunks"] for k, v in built["documents"].items()}
+    assert sealed.chunk_counts().tolist() == [v["chunks"] for v in built["documents"].values()]
+    made.clear()
+    edit_manifest(index, lambda d: d.update(built_at="edited"))  # the same types, but not what the build wrote
+    Manifest.read(folder)
+    assert len(made) == len(built["files"])
+
+
 def test_an_edited_manifest_is_checked_in_full_by_the_next_build(capsys, index, corpus):
     edit_manifest(index, lambda d: d["checksums"]["layout.npy"].update(digest="0" * 32))  # the files' times are unchanged
     code, _, err = qa(capsys, "index", "build", "--corpus", str(corpus), "--index", str(index))
