@@ -9,7 +9,6 @@ grows with the sentences and documents it touches, not with the library.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
@@ -79,14 +78,15 @@ class SentenceTerms:
 
     def __init__(self, index: IndexData):
         self._index = index
-        order = sorted(index.sentence_rows.items(), key=lambda item: item[1])
-        self._firsts = np.array([row for _, row in order], dtype=np.int64)
-        self._documents = [doc_id for doc_id, _ in order]
+        layout = index.layout  # from its arrays: no Python object per document
+        order = np.argsort(layout.first_sentence, kind="stable")
+        self._firsts = np.asarray(layout.first_sentence[order], dtype=np.int64)
+        self._order, self._ids = order, layout.doc_ids
         self._terms = lru_cache(maxsize=SENTENCE_CACHE)(self._read)
 
     def document(self, row: int) -> str:
         """The document of sentence vector `row`."""
-        return self._documents[bisect_right(self._firsts, row) - 1]
+        return self._ids[int(self._order[np.searchsorted(self._firsts, row, side="right") - 1])]
 
     def text(self, row: int) -> str:
         doc_id = self.document(row)

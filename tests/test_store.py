@@ -270,3 +270,19 @@ def test_each_chunks_sentence_rows_come_from_arrays_and_match_its_spans(index, c
         expected_rows += [(first + k, i) for k, (s, e) in enumerate(data.sentences[chunk.doc_id])
                           if s >= chunk.context_start and e <= chunk.end]
     assert expected_rows and list(zip(sentence_rows.tolist(), owner.tolist())) == expected_rows
+
+
+def test_each_sentence_row_belongs_to_its_document(index, corpus):
+    from qa.lexicon import SentenceTerms
+
+    (corpus / "aaa-closure.txt").write_text(doc_text("aaa-closure", "Mine closure plans need funding. They are set aside early."))
+    build(corpus, index)  # an added document's rows come after all the others, whatever its place
+    data = load_index(index, CONFIG)
+    try:
+        terms = SentenceTerms(data)
+        owners = {row: doc_id for doc_id in data.layout.doc_ids for row in terms.rows(doc_id)}
+        assert owners and len(owners) == data.layout.sentences
+        assert all(terms.document(row) == doc_id for row, doc_id in owners.items())
+        assert data.layout.doc_ids[0] == "aaa-closure" and owners[max(owners)] == "aaa-closure"
+    finally:
+        data.close()
