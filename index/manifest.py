@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -30,6 +31,7 @@ CHECKSUM_BLOCK = 1 << 20
 SEAL = "manifest_sha256"  # the manifest's own checksum, over its bytes with this value zeroed; its last field
 _UNSEALED = b"0" * 64
 SHOWN_CHARS = 40  # of a wrong manifest value, in the error naming it
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,8 @@ class Manifest:
 
     def chunk_counts(self) -> np.ndarray:
         """Each document's chunk count, in index order."""
-        if isinstance(self.documents, DocumentEntries):
-            return self.documents.chunk_counts()  # without making 100,000 entries
+        if isinstance(self.documents, Entries):
+            return self.documents.numbers("chunks")  # without making 100,000 entries
         return np.fromiter((e.chunks for e in self.documents.values()), np.int64, len(self.documents))
 
     def to_json(self) -> dict:
@@ -185,8 +187,8 @@ COUNTS = ("documents", "chunks", "sentences")
 
 def _manifest(cls, data: dict, trusted: bool = False) -> Manifest:
     """The manifest of JSON `data`, every field checked; with `trusted` (its bytes are what a build
-    wrote: `_sealed`), the corpus files' entries are checked and made only when a build asks for
-    them (`FileEntries`): at 146,520 files that was most of the time taken to open an index."""
+    wrote: `_sealed`), the documents' and corpus files' entries are made (and a file's checked)
+    only when asked for (`Entries`): at 146,520 files that was most of the time taken to open an index."""
     model = _get(data, "model", dict)
     chunker = _get(data, "chunker", dict)
     config = IndexConfig(
@@ -222,7 +224,7 @@ def _manifest(cls, data: dict, trusted: bool = False) -> Manifest:
     )
 
 
-def _documents(entries: dict, trusted: bool) -> DocumentEntries:
+def _documents(entries: dict, trusted: bool) -> Entries[DocumentEntry]:
     """The documents' entries, checked with one test per field unless `trusted` (100,000 of them
     open an index)."""
     if not trusted:
@@ -231,46 +233,30 @@ def _documents(entries: dict, trusted: bool) -> DocumentEntries:
                 type(v.get("hash")) is str and type(v.get("source")) is str and type(v.get("title")) is str and type(v.get("chunks")) is int
             ):
                 _fields(_object(v, f"documents.{doc_id}"), f"documents.{doc_id}.", required=True, hash=str, source=str, title=str, chunks=int)
-    return DocumentEntries(entries)
+    return Entries(entries, _document_entry)
 
 
-class DocumentEntries(Mapping[str, DocumentEntry]):
-    """The documents' entries of a read manifest, in index order, each made from its JSON when
-    asked for: opening an index needs only their ids and chunk counts."""
-
-    def __init__(self, entries: dict):
-        self._entries = entries
-
-    def __getitem__(self, doc_id: str) -> DocumentEntry:
-        v = self._entries[doc_id]
-        return DocumentEntry(v["hash"], v["source"], v["title"], v["chunks"])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._entries
-
-    def chunk_counts(self) -> np.ndarray:
-        return np.fromiter((v["chunks"] for v in self._entries.values()), np.int64, len(self._entries))
+def _document_entry(data: dict, key: str) -> DocumentEntry:
+    return DocumentEntry(data["hash"], data["source"], data["title"], data["chunks"])
 
 
 def _files(entries: dict, trusted: bool) -> Mapping[str, FileEntry]:
-    return FileEntries(entries) if trusted else {k: _file_from_json(v, f"files.{k}.") for k, v in entries.items()}
+    """The corpus files' entries: made when asked for when `trusted`, else each checked now."""
+    if trusted:
+        return Entries(entries, lambda data, key: _file_from_json(data, f"files.{key}."))
+    return {k: _file_from_json(v, f"files.{k}.") for k, v in entries.items()}
 
 
-class FileEntries(Mapping[str, FileEntry]):
-    """The corpus files' entries of a sealed manifest, each read from its JSON when asked for:
-    opening an index to answer questions needs none of them, a build all of them."""
+class Entries(Mapping[str, V]):
+    """Entries of a read manifest (documents in index order, corpus files), each made from its
+    JSON by `make` when asked for: opening an index needs only the documents' ids and chunk
+    counts, a build every entry."""
 
-    def __init__(self, entries: dict):
-        self._entries = entries
+    def __init__(self, entries: dict, make: Callable[[dict, str], V]):
+        self._entries, self._make = entries, make
 
-    def __getitem__(self, relative: str) -> FileEntry:
-        return _file_from_json(self._entries[relative], f"files.{relative}.")
+    def __getitem__(self, key: str) -> V:
+        return self._make(self._entries[key], key)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -278,8 +264,12 @@ class FileEntries(Mapping[str, FileEntry]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, relative: object) -> bool:
-        return relative in self._entries
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def numbers(self, name: str) -> np.ndarray:
+        """Field `name` (a whole number) of every entry, in order, without making the entries."""
+        return np.fromiter((v[name] for v in self._entries.values()), np.int64, len(self._entries))
 
 
 def _get(data: dict, key: str, kind: type, where: str = "", default=_REQUIRED):
