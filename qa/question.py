@@ -220,7 +220,7 @@ def focus_terms(text: str) -> tuple[str, ...]:
     match = _FOCUS.search(text)
     thing = _ASKED_THING.search(text)
     if not match and thing and expected_kind(text) == OTHER:  # a date, count, country or list has its own check
-        terms = key_terms(thing.group(1))
+        terms = key_terms(" ".join(w for w in thing.group(1).split() if not _is_adverb(w)))
         return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms
     if not match:
         act = _FORMAL_ACT.search(text)
@@ -232,6 +232,17 @@ def focus_terms(text: str) -> tuple[str, ...]:
         return ()  # "what is meant by X", "what is known as X": a passive verb, not a thing
     terms = key_terms(" ".join(w for w in words if w.lower() not in _AUXILIARIES))
     return () if not terms or any(t in ABSTRACT_FOCUS for t in terms) else terms
+
+
+# Words between "what" and its verb that are no thing asked for: "what *else* did ...", "what *more* does ..."
+_ADVERBS = frozenset(
+    "else more less then now ever just also still further again instead exactly precisely specifically actually "
+    "really currently usually typically generally particularly especially mainly mostly primarily finally".split()
+)
+
+
+def _is_adverb(word: str) -> bool:
+    return word.lower() in _ADVERBS
 
 
 _OWNER = re.compile(r"\s*(.+?)(?=\s+(?:in|for|per|during|since|as|at|on|by|and|or)\b|\s*[?,;.!]|\s*$)", re.I)

@@ -76,6 +76,9 @@ def test_a_later_part_with_a_pronoun_carries_the_names_of_the_first():
         ("What tasks does the resolution give to UNEP?", ()),  # a list: its items need not say "task"
         ("What year did the jeweller stop buying there?", ()),  # a date, checked by its form
         ("What role did the adviser play?", ()),  # abstract: "she set up ..." answers it
+        ("What else did the report say?", ()),  # an adverb, no thing asked for
+        ("What specifically did the letter ask for?", ()),
+        ("What family did the trader belong to?", ("famili",)),  # a noun in -ly
     ],
 )
 def test_focus(text, focus):
