@@ -38,7 +38,7 @@ class InvalidQuestion(ValueError):
 # "What was the total revenue of X?" / "How many members did X have?": the thing asked for.
 _FOCUS = re.compile(
     r"^\s*(?:what\s+(?:is|was|are|were)\s+(?:the\s+)?(?:(?:current|total|annual|exact|latest)\s+)*"
-    r"(?:(?:(?-i:[A-Z])[\w-]*\s+)*[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+(?:many|much)\s+"
+    r"(?:(?:(?-i:[A-Z])[\w-]*\s+)*[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+(?:many|much)\s+(?:(?:is|are|was|were)\s+(?:the\s+)?(?:(?:(?-i:[A-Z])[\w-]*\s+)*[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*)?"
     r"|who\s+(?:is|was)\s+the\s+(?:(?:current|first|new)\s+)?)"
     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
     re.I,
