@@ -304,6 +304,7 @@ def scale(args) -> dict:
         where.record.write_text(json.dumps(record, indent=2) + "\n")
     else:
         build_s = None
+    build_rss = round(peak_rss_mb(), 1) if build_s is not None else None  # this process: corpus, then build
     _note(f"{first.chunks} chunks in {first.documents} documents; build " + (f"{build_s:.1f} s" if build_s is not None else f"cached ({record['build_s']:.1f} s)"))
     noop_s = None
     for _ in range(NOOP_REBUILDS):  # the least of three: a no-op build takes a fraction of a second
@@ -330,6 +331,7 @@ def scale(args) -> dict:
         "chunks": first.chunks,
         "documents": first.documents,
         "build_s": None if build_s is None else round(build_s, 3),
+        "build_rss_mb": build_rss,
         "noop_rebuild_s": round(noop_s, 4),
         "add_one_document_s": round(add_s, 3),
         **probed,

@@ -29,7 +29,7 @@ def test_small_run_reports_every_figure_and_reuses_its_cache(tmp_path, capsys):
     assert set(KEYS) <= set(first)
     assert 210 <= first["chunks"] <= 390
     assert 0 < first["documents"] < first["chunks"]
-    for key in ("build_s", "noop_rebuild_s", "add_one_document_s", "open_s", "rss_mb", "ask_p50_ms", "ask_p95_ms", "index_mb"):
+    for key in ("build_s", "build_rss_mb", "noop_rebuild_s", "add_one_document_s", "open_s", "rss_mb", "ask_p50_ms", "ask_p95_ms", "index_mb"):
         assert first[key] > 0, key
     assert first["ask_p50_ms"] <= first["ask_p95_ms"]
     assert first["noop_rebuild_s"] < first["build_s"]
@@ -40,7 +40,7 @@ def test_small_run_reports_every_figure_and_reuses_its_cache(tmp_path, capsys):
     files = sorted(p.relative_to(folder / "corpus") for p in (folder / "corpus").rglob("*.md"))
 
     second = _run(capsys, "--chunks", "300", "--folder", str(folder), "--questions", "10")
-    assert second["build_s"] is None  # the cached index was reused, not rebuilt
+    assert second["build_s"] is None and second["build_rss_mb"] is None  # the cached index was reused, not rebuilt
     assert second["cached_build_s"] == first["build_s"]
     assert (second["chunks"], second["documents"]) == (first["chunks"], first["documents"])
     # the added document was taken away again: the cache still holds the same files
