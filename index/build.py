@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import time
+from itertools import islice
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -24,7 +25,7 @@ from index.changes import changed_files
 from index.manifest import DocumentEntry, IndexConfig, Manifest, check_compatible
 from index.generations import current_generation, is_live
 from index.segments import row_order
-from index.store import Fresh, IndexData, Kept, Span, appending, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
+from index.store import SENTENCE_DTYPE, Fresh, IndexData, Kept, Span, appending, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
 from index.verify import Verification, check_checksums, damage_hint, verify_generation
 
 LOCK_FILE = ".build.lock"
@@ -246,8 +247,11 @@ def _part(doc: Document | _Indexed, previous: IndexData | None, encoder: TextEnc
     return _Part(doc, len(chunks), len(sentences), chunks=chunks, sentences=sentences)
 
 
+SENTENCE_SLICE = 65_536  # sentences embedded per call (25 MB of float16 vectors at 384 dimensions)
+
+
 def _embed_missing(parts: list[_Part], encoder: TextEncoder, config: IndexConfig, progress: bool) -> int:
-    """Embed chunks (and sentences) of new or changed documents in one batch each."""
+    """Embed the chunks of new or changed documents in one batch, their sentences in slices."""
     todo = [p for p in parts if p.kept is None]
     if not todo:
         return 0
@@ -258,14 +262,29 @@ def _embed_missing(parts: list[_Part], encoder: TextEncoder, config: IndexConfig
         p.chunk_vectors = vectors[row:row + len(p.chunks)]
         row += len(p.chunks)
     if config.sentences:
-        todo_sentences = todo
-        sentence_texts = [p.doc.text[s:e] for p in todo_sentences for s, e in p.sentences]
-        sentence_vectors = encoder.encode(sentence_texts, progress=progress)
+        sentence_vectors = _embed_sentences(todo, encoder, config.model.dim, progress)
         row = 0
-        for p in todo_sentences:
+        for p in todo:
             p.sentence_vectors = sentence_vectors[row:row + len(p.sentences)]
             row += len(p.sentences)
     return len(texts)
+
+
+def _embed_sentences(todo: list[_Part], encoder: TextEncoder, dim: int, progress: bool) -> np.ndarray:
+    """The sentence vectors of `todo`'s documents, as stored (SENTENCE_DTYPE), embedded
+    SENTENCE_SLICE at a time: a build never holds all of them, nor all their texts, in float32."""
+    total = sum(len(p.sentences) for p in todo)
+    out = np.empty((total, dim), dtype=SENTENCE_DTYPE)
+    texts = (p.doc.text[s:e] for p in todo for s, e in p.sentences)
+    starts = range(0, total, SENTENCE_SLICE)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="Sentences", unit="slice")
+    for start in starts:
+        batch = list(islice(texts, SENTENCE_SLICE))
+        out[start:start + len(batch)] = encoder.encode(batch)
+    return out
 
 
 def _lexical_changed(index_dir: Path, config: IndexConfig) -> IndexData | None:
