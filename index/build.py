@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import time
-from itertools import islice
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 
 import numpy as np

@@ -36,9 +36,11 @@ class InvalidQuestion(ValueError):
 
 
 # "What was the total revenue of X?" / "How many members did X have?": the thing asked for.
+_QUALIFIERS = r"(?:(?:current|total|annual|exact|latest)\s+)*"
+_OWNED = r"(?:(?:(?-i:[A-Z])[\w-]*\s+)*[\w'’-]+['’]s\s+)?"  # "Jessica DiCarlo's", "BLM's"
+_IS_THE = rf"(?:is|was|are|were)\s+(?:the\s+)?{_QUALIFIERS}{_OWNED}{_QUALIFIERS}"
 _FOCUS = re.compile(
-    r"^\s*(?:what\s+(?:is|was|are|were)\s+(?:the\s+)?(?:(?:current|total|annual|exact|latest)\s+)*"
-    r"(?:(?:(?-i:[A-Z])[\w-]*\s+)*[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*|how\s+(?:many|much)\s+(?:(?:is|are|was|were)\s+(?:the\s+)?(?:(?:(?-i:[A-Z])[\w-]*\s+)*[\w'’-]+['’]s\s+)?(?:(?:current|total|annual|exact|latest)\s+)*)?"
+    rf"^\s*(?:what\s+{_IS_THE}|how\s+(?:many|much)\s+(?:{_IS_THE})?"
     r"|who\s+(?:is|was)\s+the\s+(?:(?:current|first|new)\s+)?)"
     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)",
     re.I,
