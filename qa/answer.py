@@ -353,7 +353,6 @@ class ExtractiveAnswerer:
         return chosen
 
 
-
 def names_any(focus: tuple[str, ...], terms: frozenset[str]) -> bool:
     """Whether `terms` hold one of the `focus` terms or a word of its family ("citizenship" asked,
     "an Israeli citizen" said)."""

@@ -287,22 +287,13 @@ def test_focus_check_does_not_block_answerable_attribute_questions(assistant):
         "What is the population of Brazil?",
         "Who is the CEO of Huayou Cobalt?",
         "Who is the president of the United States?",
-    ],
-)
-def test_the_thing_asked_for_must_be_named_with_what_it_belongs_to(assistant, question):
-    answer = assistant.ask(question)
-    assert answer.abstained and answer.text == NO_ANSWER, answer.text
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
+        # one thing asked for by its kind, which no passage names: related quotes are no answer
         "What fine does the initiative impose on participants that break its principles?",
         "What penalty did the Human Rights Council set for companies?",
         "What fee must a company pay to join the CCCMC?",
     ],
 )
-def test_a_kind_of_thing_no_passage_names_is_not_answered_by_related_quotes(assistant, question):
+def test_the_thing_asked_for_must_be_named_with_what_it_belongs_to(assistant, question):
     answer = assistant.ask(question)
     assert answer.abstained and answer.text == NO_ANSWER, answer.text
 
