@@ -62,6 +62,25 @@ def upload(page, files: list[dict]) -> str:
     return page.locator("#library-change").inner_text()
 
 
+def boxed_pixels(image) -> int:
+    """Pixels of the quote box's red (qa.pages.BOX_COLOUR, within 24 per channel) in the image as
+    the browser decoded it, read back through a canvas."""
+    from qa.pages import BOX_COLOUR
+
+    return image.evaluate("""(img, [r, g, b]) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+        const context = canvas.getContext('2d');
+        context.drawImage(img, 0, 0);
+        const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) {
+            if (Math.abs(data[i] - r) <= 24 && Math.abs(data[i + 1] - g) <= 24 && Math.abs(data[i + 2] - b) <= 24) count++;
+        }
+        return count;
+    }""", list(BOX_COLOUR))
+
+
 def test_upload_ask_view_the_original_page_and_remove(browser, workspace, tmp_path):
     context, page = open_page(browser, workspace.url)
     try:
@@ -81,6 +100,7 @@ def test_upload_ask_view_the_original_page_and_remove(browser, workspace, tmp_pa
         dialog.locator(".viewer-page img").wait_for(state="visible")
         caption = dialog.locator(".viewer-page figcaption").inner_text()
         assert "Page 1 of the original PDF" in caption and "(0 of" not in caption, caption
+        assert boxed_pixels(dialog.locator(".viewer-page img").first) > 200  # the box is drawn in the image shown
         page.screenshot(path=str(tmp_path / "pdf-page.png"))
         page.keyboard.press("Escape")
 
