@@ -67,7 +67,8 @@ def boxed_pixels(image) -> int:
     the browser decoded it, read back through a canvas."""
     from qa.pages import BOX_COLOUR
 
-    return image.evaluate("""(img, [r, g, b]) => {
+    return image.evaluate("""async (img, [r, g, b]) => {
+        await img.decode();  // visible is not yet decoded
         const canvas = document.createElement('canvas');
         canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
         const context = canvas.getContext('2d');
