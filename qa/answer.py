@@ -110,7 +110,7 @@ class ExtractiveAnswerer:
 
     def _term_weights(self, question: Question) -> dict[str, float]:
         """The IDF of each of the question's terms (a term no passage holds weighs most)."""
-        return {t: self.idf.weight(t) for t in question.terms}
+        return {t: self.idf.weight(t) for t in question.scored or question.terms}
 
     def answer(
         self, question: Question, query: np.ndarray, hits: list[Hit], named_docs: tuple[str, ...] = ()
@@ -136,6 +136,8 @@ class ExtractiveAnswerer:
         # "What do the initiative and the statement say about ...?": from those two, when they say anything
         named_only = [c for c in ranked if c.hit.chunk.doc_id in named_docs] if len(named_docs) >= 2 else []
         chosen = self._choose(question, named_only or ranked)
+        if question.expects == LIST:  # a list asked for is quoted from its lead-in, whichever item scored best
+            chosen = self.units.under_lead_ins(chosen, whole=True)
         lead = next((c for c in chosen if question.expects == LIST and introduces(c.text, question.terms)), None)
         if lead is not None:
             chosen = [lead]  # "... put forward the following principles:" and its items are the answer

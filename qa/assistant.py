@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,6 +44,11 @@ class Assistant:
     def documents(self):
         return self.index.documents
 
+    def question(self, text: str) -> Question:
+        """The question read, its sentences to be scored by the terms retrieval searches (without
+        the words that name a document's author, unless the author is asked for)."""
+        return replace(Question.parse(text), scored=self.retriever.searched_terms(text))
+
     def ask(
         self,
         question: str,
@@ -58,7 +64,7 @@ class Assistant:
         text = check_question(question)
         if answer_mode not in ANSWER_MODES:
             raise ValueError(f"answer mode must be one of {', '.join(ANSWER_MODES)}, not {answer_mode!r}")
-        parsed = Question.parse(text)
+        parsed = self.question(text)
         query = self.encoder.encode([text])[0]
         hits = self.retriever.search(text, query, k=k, mode=mode, doc_ids=tuple(doc_ids))
         retrieved_at = time.perf_counter()

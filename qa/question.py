@@ -128,6 +128,7 @@ class Question:
     summary: bool = False  # "Summarize the letter": what a named document says overall
     gist: str = ""  # "What does the report conclude?": CONCLUSIONS or RECOMMENDATIONS of a named document
     dated: str = ""  # "When was *the HRC statement* issued?": what the question asks the date of
+    scored: tuple[str, ...] = ()  # the terms its sentences are scored by, when not `terms`: those retrieval searched
 
     @classmethod
     def parse(cls, text: str) -> "Question":

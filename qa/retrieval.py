@@ -130,6 +130,10 @@ class Retriever:
         type and title words)."""
         return self.names.named(question, _COLLECTIVE)
 
+    def searched_terms(self, question: str) -> tuple[str, ...]:
+        """The question's key terms as BM25 searches them (`_lexical_terms`)."""
+        return self._lexical_terms(question, self._naming_words(question))
+
     def _lexical_terms(self, question: str, naming: dict[str, tuple[set[str], set[str]]]) -> tuple[str, ...]:
         """The question's key terms for BM25.
 

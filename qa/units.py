@@ -15,7 +15,7 @@ from index.store import IndexData, Span
 from qa.candidate import Candidate
 from qa.absence import Statement
 from qa.composer import Item
-from qa.lists import block_list, is_lead_in, list_items, strip_marker
+from qa.lists import WHOLE_LIST as LONGEST_LIST, block_list, is_lead_in, list_items, strip_marker
 from qa.records import Hit
 
 WHOLE_LIST = "That is the whole list: {count} items."  # after the last item of a list quoted whole
@@ -124,6 +124,29 @@ class Units:
             return [], list_items(doc, self.index.sentences[doc.doc_id], cand.text, cand.end, whole)
 
         return self._expand(chosen, items)
+
+    def under_lead_ins(self, chosen: list[Candidate], whole: bool = False) -> list[Candidate]:
+        """For a list question: each chosen item of a list ("First, encourage States ...") after the
+        sentence that introduces its list ("... take the following actions:"), so that
+        `with_list_items` quotes the list from its lead-in, in order. The lead-in is the nearest one
+        before the item in its passage, at most `LONGEST_LIST` sentences back, whose items
+        (`list_items`) hold it."""
+        def lead_in(cand: Candidate) -> tuple[list[Span], list[Span]]:
+            if is_lead_in(cand.text):
+                return [], []
+            doc = self.index.documents[cand.hit.chunk.doc_id]
+            sentences = self.index.sentences[doc.doc_id]
+            at = bisect_right([s for s, _ in sentences], cand.start) - 1
+            for s, e in reversed(sentences[max(0, at - LONGEST_LIST):max(0, at)]):
+                if s < cand.hit.chunk.start:
+                    break  # in another passage: quoting it would cite one that does not hold the item
+                text = doc.text[s:e]
+                if is_lead_in(text):
+                    held = any(i <= cand.start < j for i, j in list_items(doc, sentences, text, e, whole))
+                    return ([(s, e)] if held else []), []
+            return [], []
+
+        return self._expand(chosen, lead_in)
 
     def with_counts(self, lines: list[Candidate | Statement]) -> list[Candidate | Statement]:
         """`lines` with `WHOLE_LIST` after the last item of each list of three or more items that the
