@@ -232,7 +232,7 @@ def evaluate(assistant, gold, k: int = 5, gold_path: Path | str | None = None, s
     index = assistant.index
     index_dir = Path(index.folder).parent
     texts = [check_question(q.question) for q in gold]
-    spans = {q.id: _evidence_spans(q, index, index_dir) for q in gold}
+    spans = {q.id: evidence_spans(q, index, index_dir) for q in gold}
     vectors = assistant.encoder.encode(texts)  # one vector per question, shared by the modes
     depth = max(RETRIEVAL_DEPTH, k)
 
@@ -288,7 +288,7 @@ def _summary(records: list[dict], per_mode: dict[str, dict[str, dict]]) -> dict:
     }
 
 
-def _evidence_spans(q: GoldQuestion, index, index_dir: Path) -> list[Span]:
+def evidence_spans(q: GoldQuestion, index, index_dir: Path) -> list[Span]:
     spans = []
     for e in q.evidence:
         doc = index.documents.get(e.doc_id)

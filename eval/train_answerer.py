@@ -4,11 +4,15 @@
         --set data/eval-index/realcorpus eval/gold_mining_policy.jsonl
 
 Each `--set INDEX GOLD` is an index and the gold questions over its documents (build the real
-corpus's with `qa eval --corpus DIR --gold FILE`, which caches it under data/eval-index). For
-every value of the grid the dev questions of each set are answered; the value kept is the one
-with the best mean, over the sets, of the harmonic mean of fact recall and citation precision
-(ties: the smallest, which quotes most). Only dev questions are read: the test split stays
-unseen, so its figures measure the fit. The grid is fixed, so the fit is deterministic.
+corpus's with `qa eval --corpus DIR --gold FILE`, which caches it under data/eval-index).
+
+Two fits, in order. First the sentence scorer's weights (`qa.scorer`), by a pairwise logistic
+regression on the dev questions' retrieved sentences labelled by the gold (`eval.scorer_fit`).
+Then, with those weights, `min_gain` (`qa.sufficiency`): for every value of the grid the dev
+questions of each set are answered; the value kept is the one with the best mean, over the
+sets, of the harmonic mean of fact recall and citation precision (ties: the smallest, which
+quotes most). Only dev questions are fitted on: the test split's pairs are counted to report
+how the scorer orders them, and its answers measure the fit. The fits are deterministic.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import sys
 from pathlib import Path
 
+from eval.scorer_fit import C, fit_scorer, labelled_pairs, pair_accuracy
 from qa.sufficiency import PARAMETERS, Sufficiency
 
 GRID = tuple(round(0.025 * i, 3) for i in range(21))  # min_gain from 0 to 0.5
@@ -47,14 +52,42 @@ def fit(sets: list[tuple[object, Path]], grid: tuple[float, ...] = GRID) -> tupl
     return best["min_gain"], rows
 
 
-def parameters(min_gain: float, rows: list[dict], golds: list[Path]) -> dict:
-    """The JSON written to qa/answerer.json: the fitted value and how it was chosen."""
+def parameters(min_gain: float, rows: list[dict], golds: list[Path], scorer: dict) -> dict:
+    """The JSON written to qa/answerer.json: the fitted values and how they were chosen."""
     return {
         "min_gain": min_gain,
         "fitted_on": [f"{Path(g).name} (dev)" for g in golds],
         "objective": "mean over the gold sets of the harmonic mean of fact recall and citation precision",
         "grid": [{"min_gain": r["min_gain"], "objective": r["objective"]} for r in rows],
+        "scorer": scorer,
     }
+
+
+def train(sets: list[tuple[object, Path]]) -> dict:
+    """Both fits on `sets` (assistant, gold path), the scorer's set on each assistant: what
+    qa/answerer.json holds."""
+    dev, test = labelled_pairs(sets, "dev"), labelled_pairs(sets, "test")
+    scorer = fit_scorer(dev)
+    for assistant, _ in sets:
+        assistant.extractive.scorer = scorer
+    value, rows = fit(sets)
+    return parameters(value, rows, [g for _, g in sets], {
+        "weights": scorer.as_mapping(),
+        "method": f"pairwise logistic regression (scikit-learn, no intercept, C={C}), each question weighing the same; "
+                  "a sentence holds the evidence when what quoting it brings (its run, its list) overlaps a gold "
+                  "evidence quote or holds a gold fact",
+        "pairs": {"dev": len(dev.differences), "test": len(test.differences)},
+        "pairs_ordered": {"dev": pair_accuracy(scorer, dev), "test": pair_accuracy(scorer, test)},
+    })
+
+
+def shown(data: dict) -> str:
+    """The fitted values, a line each."""
+    weights = ", ".join(f"{k} {v:+.4f}" for k, v in data["scorer"]["weights"].items())
+    ordered = data["scorer"]["pairs_ordered"]
+    return (f"scorer: {weights}\n  pairs ordered right: dev {ordered['dev']}, test {ordered['test']}\n"
+            + "\n".join(f"min_gain {r['min_gain']:.3f}  objective {r['objective']:.4f}" for r in data["grid"])
+            + f"\nmin_gain {data['min_gain']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,12 +108,10 @@ def main(argv: list[str] | None = None) -> int:
                   "or qa eval --corpus DIR --gold FILE", file=sys.stderr)
             return 2
         sets.append((Assistant.open(Path(index_dir), encoder=encoder), Path(gold)))
-    value, rows = fit(sets)
-    for row in rows:
-        print(f"min_gain {row['min_gain']:.3f}  objective {row['objective']:.4f}  " + "  ".join(
-            f"fact recall {s['fact_recall']:.3f} citation precision {s['citation_precision']:.3f}" for s in row["sets"]))
-    args.out.write_text(json.dumps(parameters(value, rows, [g for _, g in sets]), indent=2) + "\n", encoding="utf-8")
-    print(f"min_gain {value} written to {args.out}")
+    data = train(sets)
+    print(shown(data))
+    args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {args.out}")
     return 0
 
 

@@ -16,7 +16,7 @@ from index.lexical import tokenize
 from index.store import IndexData
 from qa.absence import Absence, Statement
 from qa.acronyms import Glossary, asked_acronym
-from qa.candidate import Candidate, penalty
+from qa.candidate import Candidate, poor_marks
 from qa.composer import Extract, compose
 from qa.kinds import has_count, kind_match
 from qa.lexicon import DOCUMENT_CACHE, DocumentTerms, Idf, SentenceTerms, documents_holding
@@ -27,6 +27,7 @@ from qa.names import NameVocabulary
 from qa.publication import date_span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, RECOMMENDATIONS, WHO, Question, identifiers
 from qa.records import NO_ANSWER, Hit
+from qa.scorer import Scorer, shipped_scorer
 from qa.sufficiency import Sufficiency, shipped
 from qa.summary import Summarizer
 from qa.units import Units
@@ -41,15 +42,18 @@ DEFAULT_SENTENCES = 2
 CONTEXT_WEIGHT = 0.5  # weight of a later part's pronoun terms ("what tool did *it* develop") against its own
 KEEP_RATIO = 0.75  # a further sentence must score at least this share of the best one
 REDUNDANT = 0.88  # cosine above which a further sentence repeats one already chosen
-WEIGHTS = {"cosine": 0.45, "coverage": 0.35, "kind": 0.1, "passage": 0.1}  # passage: its rank among the retrieved
 
 PER_DOCUMENT = 2  # sentences each document named in a "what do X and Y each say" question may give
-LEAD_BONUS = 0.25  # for a list question, a sentence introducing a list of the asked-for thing ("... the following principles:")
+
+
 class ExtractiveAnswerer:
-    def __init__(self, index: IndexData, glossary: Glossary | None = None, sufficiency: Sufficiency | None = None):
+    def __init__(self, index: IndexData, glossary: Glossary | None = None, sufficiency: Sufficiency | None = None,
+                 scorer: Scorer | None = None):
         """`glossary`: the acronyms the documents define, when the caller has read them already;
-        `sufficiency`: when a further sentence adds enough (default: the fitted one shipped)."""
+        `sufficiency`: when a further sentence adds enough; `scorer`: how a sentence is scored
+        (defaults: the fitted ones shipped)."""
         self.sufficiency = sufficiency or shipped()
+        self.scorer = scorer or shipped_scorer()
         if index.sentence_vectors is None:
             raise ValueError("the index has no sentence embeddings; rebuild it with sentences")
         self.index = index
@@ -96,15 +100,15 @@ class ExtractiveAnswerer:
                 cosine = float(self.index.sentence_vectors[row] @ query)
                 terms = self._terms[row]
                 coverage = sum(w for t, w in weights.items() if t in terms) / total
-                score = (
-                    WEIGHTS["cosine"] * cosine
-                    + WEIGHTS["coverage"] * coverage
-                    + WEIGHTS["kind"] * self._kind_weight(question, row) * kind_match(question.expects, text)
-                    + (LEAD_BONUS if question.expects == LIST and introduces(text, question.terms) else 0.0)
-                    + WEIGHTS["passage"] * passage
-                    - penalty(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e))
-                )
-                out.append(Candidate(hit, row, start, start + len(text), text, score, cosine, coverage))
+                features = (
+                    cosine,
+                    coverage,
+                    self._kind_weight(question, row) * kind_match(question.expects, text),
+                    float(question.expects == LIST and introduces(text, question.terms)),
+                    passage,
+                    *poor_marks(text, hit, question.expects in (LIST, WHO) and on_row(doc_text, s, e)),
+                )  # as qa.scorer.FEATURES names them
+                out.append(Candidate(hit, row, start, start + len(text), text, self.scorer.score(features), cosine, coverage, features))
         out.sort(key=lambda c: -c.score)
         return out
 

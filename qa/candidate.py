@@ -23,6 +23,7 @@ class Candidate:
     score: float
     cosine: float
     coverage: float
+    features: tuple[float, ...] = ()  # what `score` was made from, as qa.scorer.FEATURES names them
 
 
 def is_full_sentence(text: str) -> bool:
@@ -30,18 +31,24 @@ def is_full_sentence(text: str) -> bool:
     return bool(_SENTENCE_END.search(text))
 
 
-def penalty(text: str, hit: Hit, row: bool) -> float:
-    """Sentences that rarely answer anything: titles, fragments, references, back matter.
+POOR_MARKS = ("short", "label", "reference")
+PENALTIES = (0.05, 0.12, 0.2)  # what `penalty` takes off for each of POOR_MARKS (the summary's ranking)
+
+
+def poor_marks(text: str, hit: Hit, row: bool) -> tuple[float, float, float]:
+    """Marks (1.0 or 0.0) of sentences that rarely answer anything, as POOR_MARKS names them: under
+    six words; a title or a label, not a statement; a reference or back matter.
 
     A `row` of a list or table ("Nickel (Indonesia) Deforestation, Pollution") is no title when a
     list or a name is asked for.
     """
-    out = 0.0
     words = len(text.split())
-    if words < 6:
-        out += 0.05
-    if not _TERMINAL.search(text) and words < 16 and not row:
-        out += 0.12  # a title or a label, not a statement
-    if _CITATION_LIKE.search(text) or any(_BACK_MATTER.match(s) for s in hit.chunk.section):
-        out += 0.2
-    return out
+    short = words < 6
+    label = not _TERMINAL.search(text) and words < 16 and not row
+    reference = bool(_CITATION_LIKE.search(text)) or any(_BACK_MATTER.match(s) for s in hit.chunk.section)
+    return float(short), float(label), float(reference)
+
+
+def penalty(text: str, hit: Hit, row: bool) -> float:
+    """What `poor_marks` takes off a sentence's score where no fitted weights are used (summaries)."""
+    return sum(p * m for p, m in zip(PENALTIES, poor_marks(text, hit, row)))

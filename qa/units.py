@@ -179,4 +179,4 @@ class Units:
             chunk = holding[0]
         hit = lead.hit if chunk is lead.hit.chunk else Hit(chunk, lead.hit.score, lead.hit.rank, lead.hit.dense, lead.hit.lexical)
         start, text = strip_marker(s, self.index.documents[doc_id].text[s:e])
-        return Candidate(hit, lead.row, start, start + len(text), text, lead.score, lead.cosine, lead.coverage)
+        return Candidate(hit, lead.row, start, start + len(text), text, lead.score, lead.cosine, lead.coverage, lead.features)
