@@ -136,7 +136,7 @@ class Units:
                 return [], []
             doc = self.index.documents[cand.hit.chunk.doc_id]
             sentences = self.index.sentences[doc.doc_id]
-            at = bisect_right([s for s, _ in sentences], cand.start) - 1
+            at = bisect_right(sentences, cand.start, key=lambda span: span[0]) - 1
             for s, e in reversed(sentences[max(0, at - LONGEST_LIST):max(0, at)]):
                 if s < cand.hit.chunk.start:
                     break  # in another passage: quoting it would cite one that does not hold the item
