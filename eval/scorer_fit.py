@@ -60,12 +60,8 @@ def labelled_pairs(sets: list[tuple[object, Path]], split: str) -> Pairs:
             facts = [normalise_text(f) for f in q.facts]
             question = assistant.question(text)
             ranked = assistant.extractive.candidates(question, query, hits)
-            units = assistant.extractive.units
-            whole = question.expects == LIST
-            holds = [  # what quoting the sentence brings: it, its list from its lead-in, its run
-                any(_holds(u, spans, facts) for u in units.with_follow_ups(units.with_list_items(units.under_lead_ins([c], whole) if whole else [c], whole)))
-                for c in ranked
-            ]
+            holds = [any(_holds(u, spans, facts) for u in _brought(assistant.extractive.units, c, question.expects == LIST))
+                     for c in ranked]
             good = [np.asarray(c.features) for c, h in zip(ranked, holds) if h]
             bad = [np.asarray(c.features) for c, h in zip(ranked, holds) if not h]
             for g in good:
@@ -75,6 +71,13 @@ def labelled_pairs(sets: list[tuple[object, Path]], split: str) -> Pairs:
     if not rows:
         return Pairs(np.zeros((0, len(FEATURES))), np.zeros(0, dtype=str))
     return Pairs(np.vstack(rows), np.asarray(owners))
+
+
+def _brought(units, cand, whole: bool) -> list:
+    """What quoting `cand` brings, as the answerer grows a quote (`qa.units`): for a list question
+    the list from its lead-in, the items of a list it introduces, and its run."""
+    chosen = units.under_lead_ins([cand], whole=True) if whole else [cand]
+    return units.with_follow_ups(units.with_list_items(chosen, whole=whole))
 
 
 def _holds(cand, spans: list[tuple[str, int, int]], facts: list[str]) -> bool:
