@@ -145,9 +145,9 @@ def benchmark(folder: Path, cache: Path, encoder=None, split: str = DEFAULT_SPLI
     from qa.retrieval import Retriever
 
     if encoder is None:
-        from index.embedder import Embedder
+        from index.embedder import default_encoder
 
-        encoder = Embedder()
+        encoder = default_encoder()  # QA_ENCODER picks torch or onnx-int8, as for qa index build
     name = folder.resolve().name or "dataset"
     config = IndexConfig(model=encoder.info, sentences=False)
     index_dir = cache / name / "index"

@@ -161,9 +161,9 @@ def run_cli(args, encoder=None) -> int:
 
     if corpus is not None:
         if encoder is None:
-            from index.embedder import Embedder
+            from index.embedder import default_encoder
 
-            encoder = Embedder()
+            encoder = default_encoder()  # QA_ENCODER picks torch or onnx-int8, as for qa index build
         index_dir = corpus_index(Path(corpus), Path(cache) if cache is not None else DEFAULT_CORPUS_CACHE, encoder,
                                  progress=not args.json and sys.stderr.isatty())
     else:

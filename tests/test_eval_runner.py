@@ -343,3 +343,25 @@ def test_user_errors_before_any_work(tmp_path):
     with pytest.raises(EvalError, match="--split is for the gold questions"):
         run_cli(_args(tmp_path, target=["beir", "x"], split="dev"))
     assert not (tmp_path / "reports").exists()
+
+
+def test_corpus_and_beir_indexes_are_built_with_the_encoder_qa_encoder_names(tmp_path, monkeypatch):
+    """As for `qa index build`: QA_ENCODER is read (an unknown one is refused before any work)."""
+    from index.errors import UnknownEncoder
+
+    gold = tmp_path / "g.jsonl"
+    gold.write_text(json.dumps(TINY_GOLD[0]) + "\n", encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n\nMining.\n", encoding="utf-8")
+    monkeypatch.setenv("QA_ENCODER", "no-such-encoder")
+    with pytest.raises(UnknownEncoder, match="QA_ENCODER='no-such-encoder' is not an encoder"):
+        run_cli(_args(tmp_path, gold=gold, corpus=tmp_path / "docs", cache=tmp_path / "cache"))
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    (beir / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "", "text": "Mining."}) + "\n", encoding="utf-8")
+    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "mining"}) + "\n", encoding="utf-8")
+    (beir / "qrels").mkdir()
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n", encoding="utf-8")
+    with pytest.raises(UnknownEncoder, match="QA_ENCODER='no-such-encoder' is not an encoder"):
+        run_cli(_args(tmp_path, target=["beir", str(beir)], cache=tmp_path / "cache"))
+    assert not (tmp_path / "cache").exists()
