@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -47,6 +47,7 @@ PROSE_SHARE = 0.6  # a passage a summary may draw on has at least this share of 
 NEAR_DUPLICATE = 0.97  # cosine above which two chunks count as the same passage
 CANDIDATES = 100  # chunks each search (dense, BM25) puts forward for scoring
 KNOWN_LISTED = 10  # document ids an unknown-document error lists
+NAMING_CACHE = 64  # questions whose naming words are kept (concurrent clients each ask one at a time)
 
 
 class UnknownDocument(ValueError):
@@ -74,6 +75,8 @@ class Retriever:
         self._doc_of_row = index.chunk_documents()  # the position of each chunk row's document
         # Names of documents (author, type, title, id): an inverted index, looked up per question.
         self.names = DocumentNames(index.names, index.layout.doc_ids, self._is_topic)
+        # One question asks for them up to three times (its terms, its search, the documents it names)
+        self._named = lru_cache(maxsize=NAMING_CACHE)(partial(self.names.named, collective=_COLLECTIVE))
         self.glossary = Glossary(index.documents, partial(documents_holding, index))
 
     def _is_topic(self, term: str) -> bool:
@@ -127,8 +130,8 @@ class Retriever:
 
     def _naming_words(self, question: str) -> dict[str, tuple[set[str], set[str]]]:
         """For each document the question names, the question's terms that name it: (author words,
-        type and title words)."""
-        return self.names.named(question, _COLLECTIVE)
+        type and title words); shared between the calls for one question: read only."""
+        return self._named(question)
 
     def searched_terms(self, question: str) -> tuple[str, ...]:
         """The question's key terms as BM25 searches them (`_lexical_terms`)."""
