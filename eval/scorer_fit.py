@@ -44,7 +44,6 @@ def labelled_pairs(sets: list[tuple[object, Path]], split: str) -> Pairs:
     from eval.gold import load_gold
     from eval.metrics import normalise_text
     from eval.runner import evidence_spans
-    from qa.assistant import DEFAULT_K
     from qa.question import LIST, check_question
 
     rows, owners = [], []
@@ -53,13 +52,11 @@ def labelled_pairs(sets: list[tuple[object, Path]], split: str) -> Pairs:
         for q in load_gold(Path(gold_path)):
             if q.split != split or not q.answerable:
                 continue
-            text = check_question(q.question)
-            query = assistant.encoder.encode([text])[0]
-            hits = assistant.retriever.search(text, query, k=DEFAULT_K)
+            found = assistant.retrieve(check_question(q.question))
             spans = evidence_spans(q, assistant.index, index_dir)
             facts = [normalise_text(f) for f in q.facts]
-            question = assistant.question(text)
-            ranked = assistant.extractive.candidates(question, query, hits)
+            question = found.question
+            ranked = assistant.extractive.candidates(question, found.query, found.hits)
             holds = [any(_holds(u, spans, facts) for u in _brought(assistant.extractive.units, c, question.expects == LIST))
                      for c in ranked]
             good = [np.asarray(c.features) for c, h in zip(ranked, holds) if h]

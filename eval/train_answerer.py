@@ -6,13 +6,16 @@
 Each `--set INDEX GOLD` is an index and the gold questions over its documents (build the real
 corpus's with `qa eval --corpus DIR --gold FILE`, which caches it under data/eval-index).
 
-Two fits, in order. First the sentence scorer's weights (`qa.scorer`), by a pairwise logistic
+Three fits, in order. First the sentence scorer's weights (`qa.scorer`), by a pairwise logistic
 regression on the dev questions' retrieved sentences labelled by the gold (`eval.scorer_fit`).
-Then, with those weights, `min_gain` (`qa.sufficiency`): for every value of the grid the dev
+Then, with those weights, answerability (`qa.answerability`): a logistic regression of whether
+a dev question is answerable on its evidence features, and its threshold (`eval.answerability_fit`).
+Then, with both, `min_gain` (`qa.sufficiency`): for every value of the grid the dev
 questions of each set are answered; the value kept is the one with the best mean, over the
 sets, of the harmonic mean of fact recall and citation precision (ties: the smallest, which
-quotes most). Only dev questions are fitted on: the test split's pairs are counted to report
-how the scorer orders them, and its answers measure the fit. The fits are deterministic.
+quotes most). Only dev questions are fitted on: the test split's pairs and questions are counted
+to report how the scorer orders them and how often answerability abstains, and its answers
+measure the fit. The fits are deterministic.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import json
 import sys
 from pathlib import Path
 
+from eval.answerability_fit import CS, fit_answerability, labelled_evidence, rates
 from eval.scorer_fit import C, fit_scorer, labelled_pairs, pair_accuracy
+from qa.answerability import MAX_FALSE_ABSTENTION
 from qa.sufficiency import PARAMETERS, Sufficiency
 
 GRID = tuple(round(0.025 * i, 3) for i in range(21))  # min_gain from 0 to 0.5
@@ -52,7 +57,7 @@ def fit(sets: list[tuple[object, Path]], grid: tuple[float, ...] = GRID) -> tupl
     return best["min_gain"], rows
 
 
-def parameters(min_gain: float, rows: list[dict], golds: list[Path], scorer: dict) -> dict:
+def parameters(min_gain: float, rows: list[dict], golds: list[Path], scorer: dict, answerability: dict) -> dict:
     """The JSON written to qa/answerer.json: the fitted values and how they were chosen."""
     return {
         "min_gain": min_gain,
@@ -60,6 +65,7 @@ def parameters(min_gain: float, rows: list[dict], golds: list[Path], scorer: dic
         "objective": "mean over the gold sets of the harmonic mean of fact recall and citation precision",
         "grid": [{"min_gain": r["min_gain"], "objective": r["objective"]} for r in rows],
         "scorer": scorer,
+        "answerability": answerability,
     }
 
 
@@ -70,7 +76,17 @@ def train(sets: list[tuple[object, Path]]) -> dict:
     scorer = fit_scorer(dev)
     for assistant, _ in sets:
         assistant.extractive.scorer = scorer
+    dev_evidence, test_evidence = labelled_evidence(sets, "dev"), labelled_evidence(sets, "test")
+    answerability, c = fit_answerability(dev_evidence)
+    for assistant, _ in sets:
+        assistant.extractive.answerability = answerability
     value, rows = fit(sets)
+    answerable = {
+        **answerability.as_mapping(),
+        "method": f"logistic regression (scikit-learn, classes weighing the same, C={c} of {list(CS)} by leave-one-out "
+                  f"log loss on dev); threshold: at most {MAX_FALSE_ABSTENTION:.0%} of answerable dev questions abstained",
+        "abstained": {"dev": rates(answerability, dev_evidence), "test": rates(answerability, test_evidence)},
+    }
     return parameters(value, rows, [g for _, g in sets], {
         "weights": scorer.as_mapping(),
         "method": f"pairwise logistic regression (scikit-learn, no intercept, C={C}), each question weighing the same; "
@@ -78,14 +94,19 @@ def train(sets: list[tuple[object, Path]]) -> dict:
                   "evidence quote or holds a gold fact",
         "pairs": {"dev": len(dev.differences), "test": len(test.differences)},
         "pairs_ordered": {"dev": pair_accuracy(scorer, dev), "test": pair_accuracy(scorer, test)},
-    })
+    }, answerable)
 
 
 def shown(data: dict) -> str:
     """The fitted values, a line each."""
     weights = ", ".join(f"{k} {v:+.4f}" for k, v in data["scorer"]["weights"].items())
     ordered = data["scorer"]["pairs_ordered"]
+    able = data["answerability"]
+    abstained = "; ".join(f"{split} {r['abstentions']}/{r['unanswerable']} unanswerable, "
+                          f"{r['false_abstentions']}/{r['answerable']} answerable" for split, r in able["abstained"].items())
     return (f"scorer: {weights}\n  pairs ordered right: dev {ordered['dev']}, test {ordered['test']}\n"
+            f"answerability: {', '.join(f'{k} {v:+.4f}' for k, v in able['weights'].items())}, bias {able['bias']:+.4f}, "
+            f"threshold {able['threshold']}\n  abstained: {abstained}\n"
             + "\n".join(f"min_gain {r['min_gain']:.3f}  objective {r['objective']:.4f}" for r in data["grid"])
             + f"\nmin_gain {data['min_gain']}")
 

@@ -16,6 +16,7 @@ from index.lexical import tokenize
 from index.store import IndexData
 from qa.absence import Absence, Statement
 from qa.acronyms import Glossary, asked_acronym
+from qa.answerability import Answerability, shipped_answerability
 from qa.candidate import Candidate, poor_marks
 from qa.composer import Extract, compose
 from qa.kinds import has_count, kind_match
@@ -32,8 +33,7 @@ from qa.sufficiency import Sufficiency, shipped
 from qa.summary import Summarizer
 from qa.units import Units
 
-ABSTAIN_BELOW = 0.35  # best sentence cosine under which the answer abstains; calibrated on the gold set (README)
-FOCUS_DEPTH = 3  # the asked-for thing must be named in one of this many best sentences
+FOCUS_DEPTH = 3  # the best sentences answerability weighs (`evidence`) and a "when" answer's date is taken from
 FAMILY_STEM = 5  # a stem this long or longer names the words it begins ("citizen": "citizenship")
 MIN_SENTENCE_SCORE = 0.2  # a sentence added for a named document must score at least this
 ACROSS_KEEP = 0.6  # for "which documents ...?", another document's best sentence must score this share of the best
@@ -48,12 +48,13 @@ PER_DOCUMENT = 2  # sentences each document named in a "what do X and Y each say
 
 class ExtractiveAnswerer:
     def __init__(self, index: IndexData, glossary: Glossary | None = None, sufficiency: Sufficiency | None = None,
-                 scorer: Scorer | None = None):
+                 scorer: Scorer | None = None, answerability: Answerability | None = None):
         """`glossary`: the acronyms the documents define, when the caller has read them already;
-        `sufficiency`: when a further sentence adds enough; `scorer`: how a sentence is scored
-        (defaults: the fitted ones shipped)."""
+        `sufficiency`: when a further sentence adds enough; `scorer`: how a sentence is scored;
+        `answerability`: whether the evidence answers (defaults: the fitted ones shipped)."""
         self.sufficiency = sufficiency or shipped()
         self.scorer = scorer or shipped_scorer()
+        self.answerability = answerability or shipped_answerability()
         if index.sentence_vectors is None:
             raise ValueError("the index has no sentence embeddings; rebuild it with sentences")
         self.index = index
@@ -125,14 +126,7 @@ class ExtractiveAnswerer:
         by_form = self._by_form(question, ranked, named_docs)
         if by_form is not None:
             return compose(by_form, confidence, hits, place=self.units.place) if by_form else self._not_found(question, named_docs, confidence)
-        best = ranked[:FOCUS_DEPTH]
-        if (
-            confidence < ABSTAIN_BELOW
-            or not self._mentions_focus(question, best)
-            or not self._holds_kind(question, best)
-            or not all(map(self._holds_identifier, question.identifiers))  # "What did UNEA-6 decide?": no document says
-            or self.vocabulary.unknown(question.text)  # "What did the Zorblax Mining Accord cap?": nor here
-        ):
+        if not ranked or not self.answerability.answers(self.evidence(question, ranked, hits)):
             return Extract(NO_ANSWER, (), confidence, True)
         rows = self._rows(question, ranked)
         if rows:
@@ -160,6 +154,50 @@ class ExtractiveAnswerer:
             return Extract(NO_ANSWER, (), confidence, True)
         abstained = all(isinstance(line, Statement) for line in lines)
         return compose(self.units.with_counts(lines), confidence, hits, abstained=abstained, place=self.units.place)
+
+    def gated(self, question: Question, query: np.ndarray, hits: list[Hit], named_docs: tuple[str, ...] = ()
+              ) -> tuple[float, ...] | None:
+        """The evidence features `answer` weighs for answerability, None for a question it answers by
+        its form (an acronym, a named document's summary or date, a topic's mentions) or without
+        any sentence retrieved."""
+        ranked = self.candidates(question, query, hits)
+        if not ranked or self._by_form(question, ranked, named_docs) is not None:
+            return None
+        return self.evidence(question, ranked, hits)
+
+    def evidence(self, question: Question, ranked: list[Candidate], hits: list[Hit]) -> tuple[float, ...]:
+        """The features of the evidence `ranked` holds for `question`, as `qa.answerability.FEATURES`
+        names them (`ranked`: the candidates, best first; not empty)."""
+        best = ranked[:FOCUS_DEPTH]
+        weights = self._term_weights(question)
+        total = sum(weights.values()) or 1.0
+        held = frozenset().union(*(self._terms[c.row] for c in ranked))
+        coverage = max(c.coverage for c in best)
+        typed = coverage
+        if question.expects in (DATE, NUMBER, COUNTRY):  # not WHO: "artisanal miners" answers "who mines cobalt?"
+            typed = max((c.coverage for c in best if self._typed(question, c)), default=0.0)
+        lead = max(hits, key=lambda h: h.dense).chunk.chunk_id == max(hits, key=lambda h: h.lexical).chunk.chunk_id
+        known = all(map(self._holds_identifier, question.identifiers)) and not self.vocabulary.unknown(question.text)
+        return (
+            max(c.cosine for c in ranked),
+            ranked[0].score,
+            coverage,
+            sum(w for t, w in weights.items() if t not in held) / total,
+            coverage - typed,
+            float(self._mentions_focus(question, best)),
+            float(self._holds_kind(question, best)),
+            float(known),  # "What did UNEA-6 decide?", "What did the Zorblax Mining Accord cap?": no document names them
+            float(lead),
+        )
+
+    def _typed(self, question: Question, cand: Candidate) -> bool:
+        """Whether `cand` holds an answer of the kind asked: a date by the question's names, a count,
+        share or amount (not a year) for a number, a country."""
+        if question.expects == DATE:
+            return self._dates_it(question, cand)
+        if question.expects == NUMBER:
+            return has_count(cand.text) or "%" in cand.text or "$" in cand.text
+        return bool(kind_match(question.expects, cand.text))
 
     def _each_named_says(
         self, question: Question, named: tuple[str, ...], ranked: list[Candidate], quoted: list[Candidate]

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from index.embedder import TextEncoder, default_encoder
 from index.manifest import IndexConfig
 from index.store import IndexData, load_index
 from qa.answer import ExtractiveAnswerer
 from qa.question import Question, check_question
-from qa.records import ANSWER_MODES, Answer
+from qa.records import ANSWER_MODES, Answer, Hit
 from qa.retrieval import Retriever
 
 DEFAULT_K = 5
 SERVING_THREADS = 1  # one torch thread keeps a query encode at ~10 ms under concurrent load
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What answering a question starts from."""
+
+    question: Question
+    query: np.ndarray
+    hits: list[Hit]
+    named: tuple[str, ...]  # the documents the question names
 
 
 class Assistant:
@@ -49,6 +61,15 @@ class Assistant:
         the words that name a document's author, unless the author is asked for)."""
         return replace(Question.parse(text), scored=self.retriever.searched_terms(text))
 
+    def retrieve(self, text: str, k: int = DEFAULT_K, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> Retrieved:
+        """A checked question's reading, its vector, its passages and the documents it names."""
+        parsed = self.question(text)
+        query = self.encoder.encode([text])[0]
+        hits = self.retriever.search(text, query, k=k, mode=mode, doc_ids=doc_ids)
+        # "Is the Belt and Road Initiative mentioned?" names no document: its topic is left out
+        named = self.retriever.named_documents(text.replace(parsed.topic, " ") if parsed.topic else text)
+        return Retrieved(parsed, query, hits, named)
+
     def ask(
         self,
         question: str,
@@ -64,13 +85,10 @@ class Assistant:
         text = check_question(question)
         if answer_mode not in ANSWER_MODES:
             raise ValueError(f"answer mode must be one of {', '.join(ANSWER_MODES)}, not {answer_mode!r}")
-        parsed = self.question(text)
-        query = self.encoder.encode([text])[0]
-        hits = self.retriever.search(text, query, k=k, mode=mode, doc_ids=tuple(doc_ids))
+        found = self.retrieve(text, k=k, mode=mode, doc_ids=tuple(doc_ids))
         retrieved_at = time.perf_counter()
-        # "Is the Belt and Road Initiative mentioned?" names no document: its topic is left out
-        named = self.retriever.named_documents(text.replace(parsed.topic, " ") if parsed.topic else text)
-        extract = self.extractive.answer(parsed, query, hits, named)
+        hits = found.hits
+        extract = self.extractive.answer(found.question, found.query, hits, found.named)
         notice, unsupported, used_mode = "", 0, "extractive"
         if answer_mode == "llm":
             if self.llm is None:
