@@ -12,6 +12,12 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9•
 _LINE = re.compile(r"\n+")
 _LAST_WORD = re.compile(r"(\S+)$")
 WORD_SCAN_CHARS = 64  # the word before a full stop is looked for this far back: abbreviations are short
+_SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*\s*$")
+
+
+def is_full_sentence(text: str) -> bool:
+    """Whether `text` ends like a sentence ("." "?" "!"), not like a title, a row or a label."""
+    return bool(_SENTENCE_END.search(text))
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:

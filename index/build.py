@@ -18,6 +18,7 @@ from corpus.document import Document
 from corpus.errors import CorpusNotFound
 from corpus.loader import CLEANER_VERSION, FileEntry, FileStamp, Reuse, Skipped, corpus_files, describe_skipped, load_corpus, read_metadata
 from corpus.sentences import split_sentences
+from index.digests import digest_of
 from index.embedder import TextEncoder
 from index.errors import NONE_LIVE, PREVIOUS_LIVE, BuildFailed, BuildLocked, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
 from index.bm25 import ChunkTerms, TermsBuilder, build_bm25
@@ -315,7 +316,8 @@ def _write(
         files=files,
     )
     entries = [
-        Kept(p.kept) if p.kept is not None else Fresh(p.doc, p.chunks, p.sentences, p.chunk_vectors, p.sentence_vectors)
+        Kept(p.kept) if p.kept is not None
+        else Fresh(p.doc, p.chunks, p.sentences, p.chunk_vectors, p.sentence_vectors, digest_of(p.doc, p.sentences, p.sentence_vectors))
         for p in parts
     ]
     kept = any(p.kept is not None for p in parts)

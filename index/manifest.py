@@ -22,9 +22,10 @@ from index.lexical import LEXICAL_SETTINGS
 # 2: documents carry their blocks; the manifest stamps each corpus file; 3: records in SQLite, read
 # lazily; 4: the documents' names indexed in the records, each chunk's sentence range in an array;
 # 5: sentence vectors stored as float16
-# 7: vectors in segments, new documents' rows appended (layout with first rows)
-FORMAT_VERSION = 7
-READABLE_FORMATS = (6, 7)  # what this program opens (format 6: one segment, rows in document order)
+# 7: vectors in segments, new documents' rows appended (layout with first rows); 8: each document's
+# digest in the records (`index/digests.py`)
+FORMAT_VERSION = 8
+READABLE_FORMATS = (8,)  # what this program opens
 MANIFEST_FILE = "manifest.json"
 DIGEST = "xxh3_128"  # each artifact's checksum (corruption, not tampering): 7.4 GB/s here, sha256 1.0, blake2b 0.4
 CHECKSUM_BLOCK = 1 << 20

@@ -24,11 +24,12 @@ from pathlib import Path
 
 from corpus.chunking import Chunk
 from corpus.document import Block, Document, Section
+from index.digests import DIGEST_KINDS, Digest
 from index.errors import IndexCorrupt
 from index.names import NameTable, create_tables, delete_names, insert_names, recount
 
 RECORDS_FILE = "records.sqlite"
-SCHEMA_VERSION = "2"  # 2: the documents' names (`index/names.py`)
+SCHEMA_VERSION = "3"  # 2: the documents' names (`index/names.py`); 3: their digests (`index/digests.py`)
 BATCH = 500  # keys per SELECT ... IN (...)
 
 _SCHEMA = """
@@ -43,6 +44,11 @@ CREATE TABLE chunks (
     title TEXT NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL, section TEXT NOT NULL,
     page INTEGER, context TEXT NOT NULL, text TEXT NOT NULL
 );
+CREATE TABLE digests (
+    doc_key INTEGER NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL, start_offset INTEGER NOT NULL,
+    end_offset INTEGER NOT NULL, PRIMARY KEY (doc_key, kind, rank)
+);
+CREATE TABLE authored (doc_key INTEGER PRIMARY KEY);
 """
 _DOCUMENT = "key, doc_id, title, source, author, date, doc_type, url, pages, sections, blocks, text"
 _CHUNK = "key, chunk_id, doc_id, title, start_offset, end_offset, section, page, context, text"
@@ -57,11 +63,12 @@ class Placed:
 
 
 def write_records(
-    path: Path, previous: Path | None, dropped: Iterable[tuple[int, int, int]], fresh: Sequence[tuple[Document, list[Chunk]]]
+    path: Path, previous: Path | None, dropped: Iterable[tuple[int, int, int]],
+    fresh: Sequence[tuple[Document, list[Chunk], Digest]],
 ) -> list[Placed]:
     """Write `path` as a copy of `previous` (or empty) less the `dropped` documents (key, first
-    chunk key, chunk count) plus the `fresh` ones, in one transaction; returns the keys given to
-    each fresh document, in order."""
+    chunk key, chunk count) plus the `fresh` ones with their digests, in one transaction; returns
+    the keys given to each fresh document, in order."""
     if previous is not None:
         shutil.copyfile(previous, path)
     db = sqlite3.connect(path, isolation_level=None)
@@ -79,19 +86,26 @@ def write_records(
         for key, first_chunk, count in dropped:
             db.execute("DELETE FROM chunks WHERE key >= ? AND key < ?", (first_chunk, first_chunk + count))
             db.execute("DELETE FROM documents WHERE key = ?", (key,))
+            db.execute("DELETE FROM digests WHERE doc_key = ?", (key,))
+            db.execute("DELETE FROM authored WHERE doc_key = ?", (key,))
         next_doc, next_chunk = (v + 1 for v in db.execute(
             "SELECT (SELECT coalesce(max(key), -1) FROM documents), (SELECT coalesce(max(key), -1) FROM chunks)"
         ).fetchone())
         placed = []
-        for doc, chunks in fresh:
+        for doc, chunks, digest in fresh:
             placed.append(Placed(next_doc, next_chunk))
+            db.executemany("INSERT INTO digests VALUES (?, ?, ?, ?, ?)", [
+                (next_doc, kind, rank, s, e) for kind in DIGEST_KINDS for rank, (s, e) in enumerate(digest.spans(kind))
+            ])
+            if digest.authored:
+                db.execute("INSERT INTO authored VALUES (?)", (next_doc,))
             db.execute(f"INSERT INTO documents ({_DOCUMENT}, hash) VALUES ({', '.join('?' * 13)})", (next_doc, *_document_row(doc), doc.content_hash))
             db.executemany(
                 f"INSERT INTO chunks ({_CHUNK}, doc_key) VALUES ({', '.join('?' * 11)})",
                 [(next_chunk + i, *_chunk_row(c), next_doc) for i, c in enumerate(chunks)],
             )
             next_doc, next_chunk = next_doc + 1, next_chunk + len(chunks)
-        touched |= insert_names(db, ((p.key, doc) for p, (doc, _) in zip(placed, fresh)))
+        touched |= insert_names(db, ((p.key, doc) for p, (doc, _, _) in zip(placed, fresh)))
         recount(db, None if previous is None else touched)
         db.execute("COMMIT")
     finally:
@@ -174,6 +188,21 @@ class Records:
     def chunks(self, keys: Sequence[int]) -> list[Chunk]:
         """The chunks of `keys`, in that order."""
         return self._fetch("chunks", _CHUNK, keys, _chunk)
+
+    def digests(self, keys: Sequence[int]) -> list[Digest]:
+        """The digests of the documents of `keys`, in that order."""
+        out = []
+        for key in keys:
+            spans: dict[str, list[tuple[int, int]]] = {kind: [] for kind in DIGEST_KINDS}
+            rows = self._rows("SELECT kind, start_offset, end_offset FROM digests WHERE doc_key = ? ORDER BY kind, rank", (int(key),))
+            authored = bool(self._rows("SELECT 1 FROM authored WHERE doc_key = ?", (int(key),)))
+            try:
+                for kind, s, e in rows:
+                    spans[kind].append((s, e))
+                out.append(Digest(*(tuple(spans[kind]) for kind in DIGEST_KINDS), authored=authored))
+            except (ValueError, KeyError) as exc:
+                raise self._corrupt(exc) from exc
+        return out
 
     def passages(self, first: int, stop: int) -> list[tuple[str, str, str]]:
         """(title, context, text) of the chunks with keys first..stop-1, in key order."""

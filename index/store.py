@@ -45,6 +45,7 @@ import numpy as np
 from corpus.chunking import Chunk
 from corpus.document import Document
 from index.bm25 import ChunkTerms
+from index.digests import Digest
 from index.dense import DENSE_FILE, Clusters, prepare_search, write_dense
 from index.errors import NONE_LIVE, PREVIOUS_LIVE, UNFLUSHED, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
 from index.generations import CURRENT, current_generation, failed_file, fsync_tree, is_live, remove_stale_generations, swap_current
@@ -70,8 +71,9 @@ class IndexData:
     """An opened index: documents, chunks, vectors and the lexical index, row-aligned.
 
     `documents` (by id, in document order), `sentences` (each document's sentence spans),
-    `sentence_rows` (each document's first sentence vector row) and `rows_by_document` (each
-    document's chunk rows) are read-only mappings, and `chunks` a read-only sequence by row,
+    `sentence_rows` (each document's first sentence vector row), `digests` (each document's
+    summary, conclusions and recommendations) and `rows_by_document` (each document's chunk rows)
+    are read-only mappings, and `chunks` a read-only sequence by row,
     whose values are read when first used; the vectors are memory-mapped."""
 
     def __init__(self, folder: Path, manifest: Manifest, layout: Layout, records: Records, arrays: dict, dense, lexical: LexicalIndex):
@@ -88,6 +90,7 @@ class IndexData:
         self.chunks: Sequence[Chunk] = LazySequence(layout.chunks, lambda rows: records.chunks(layout.chunk_keys[list(rows)]))
         self.sentences: Mapping[str, list[Span]] = LazyMapping(ids, position, lambda ps: [self._document_spans(p) for p in ps], 1024)
         self.sentence_rows: Mapping[str, int] = LazyMapping(ids, position, lambda ps: [int(layout.first_sentence[p]) for p in ps], 0)
+        self.digests: Mapping[str, Digest] = LazyMapping(ids, position, lambda ps: records.digests(layout.keys[list(ps)]))
         self.rows_by_document: Mapping[str, np.ndarray] = LazyMapping(ids, position, lambda ps: [layout.chunk_rows(p) for p in ps], 1024)
 
     def _document_spans(self, position: int) -> list[Span]:
@@ -235,6 +238,7 @@ class Fresh:
     sentences: list[Span]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray | None
+    digest: Digest = Digest()
 
 
 def write_generation(
@@ -283,7 +287,7 @@ def _write_files(
     old = previous.layout if previous is not None else None
     dropped = [(int(old.keys[p]), int(old.first_key[p]), int(old.chunk_counts[p])) for p in range(len(old.doc_ids)) if p not in kept] if old else []
     fresh = [e for e in entries if isinstance(e, Fresh)]
-    placed = iter(write_records(folder / RECORDS_FILE, previous.folder / RECORDS_FILE if previous else None, dropped, [(e.doc, e.chunks) for e in fresh]))
+    placed = iter(write_records(folder / RECORDS_FILE, previous.folder / RECORDS_FILE if previous else None, dropped, [(e.doc, e.chunks, e.digest) for e in fresh]))
     append = appending(entries, previous, config)
     segments = previous.manifest.segments + 1 if append else 1
     names = [n for n in SEGMENTED if n != SENTENCES_FILE or config.sentences]

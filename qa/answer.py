@@ -12,6 +12,7 @@ from functools import lru_cache, partial
 
 import numpy as np
 
+from index.digests import SUMMARY
 from index.lexical import tokenize
 from index.store import IndexData
 from qa.absence import Absence, Statement
@@ -30,7 +31,7 @@ from qa.question import COUNTRY, DATE, LIST, NUMBER, RECOMMENDATIONS, WHO, Quest
 from qa.records import NO_ANSWER, Hit
 from qa.scorer import Scorer, shipped_scorer
 from qa.sufficiency import Sufficiency, shipped
-from qa.summary import Summarizer
+from qa.summary import advice_of
 from qa.units import Units
 
 FOCUS_DEPTH = 3  # the best sentences answerability weighs (`evidence`) and a "when" answer's date is taken from
@@ -62,9 +63,6 @@ class ExtractiveAnswerer:
         self.idf = Idf(index)
         self._terms = SentenceTerms(index)  # by sentence vector row
         self.absence = Absence(index.documents, DocumentTerms(index), index.lexical.vocabulary)
-        self.summarizer = Summarizer(
-            index.sentence_vectors, lambda doc_id: [(row, self._terms.text(row)) for row in self._terms.rows(doc_id)], REDUNDANT
-        )
         self.glossary = glossary or Glossary(index.documents, partial(documents_holding, index))
         self.vocabulary = NameVocabulary(index.lexical.vocabulary, index.names)
         self._headings = lru_cache(maxsize=DOCUMENT_CACHE)(self._read_headings)
@@ -258,8 +256,8 @@ class ExtractiveAnswerer:
             gist = self._gist(question.gist, named_docs[0], ranked)
             if gist:
                 return gist
-        if question.summary and len(named_docs) == 1:  # "Summarize the letter": its most central sentences
-            return self.summarizer.summary(named_docs[0], ranked) or None
+        if question.summary and len(named_docs) == 1:  # "Summarize the letter": its digest's summary
+            return self._digested(named_docs[0], SUMMARY, ranked) or None
         if question.dated and len(named_docs) == 1:  # "When was the HRC statement issued?": its date line
             span = date_span(self.index.documents[named_docs[0]])
             line = next((c for c in ranked if span and c.hit.chunk.doc_id == named_docs[0] and c.start <= span[0] < c.end), None)
@@ -270,19 +268,24 @@ class ExtractiveAnswerer:
         return None
 
     def _gist(self, gist: str, doc_id: str, ranked: list[Candidate]) -> list[Candidate]:
-        """What a named document concludes or recommends: the opening of its section saying so,
-        with a list it introduces; else, for recommendations, its sentences of advice; else its
-        summary."""
+        """What a named document concludes or recommends: the opening of its section saying so
+        (its digest's), with a list it introduces; else, for recommendations, its retrieved
+        sentences of advice; else its summary."""
+        opening = self._digested(doc_id, gist, ranked)
+        if opening:
+            return self.units.with_list_items(opening)
+        advice = advice_of(doc_id, ranked) if gist == RECOMMENDATIONS else []
+        return advice or self._digested(doc_id, SUMMARY, ranked)
+
+    def _digested(self, doc_id: str, kind: str, ranked: list[Candidate]) -> list[Candidate]:
+        """The sentences of a document's digest of `kind` (`index.digests`), chosen when it was
+        indexed, each cited to the passage holding it; none when it has none or nothing of it
+        was retrieved."""
         lead = next((c for c in ranked if c.hit.chunk.doc_id == doc_id), None)
         if lead is None:
             return []
-        doc = self.index.documents[doc_id]
-        spans = self.summarizer.gist_spans(doc, self.index.sentences[doc_id], gist)
-        opening = [item for item in (self.units.item(lead, s, e) for s, e in spans) if item is not None]
-        if opening:
-            return self.units.with_list_items(opening)
-        advice = self.summarizer.advice(doc_id, ranked) if gist == RECOMMENDATIONS else []
-        return advice or self.summarizer.summary(doc_id, ranked)
+        spans = self.index.digests[doc_id].spans(kind)
+        return [item for item in (self.units.item(lead, s, e) for s, e in spans) if item is not None]
 
     def _spelling_out(self, acronym: str, ranked: list[Candidate]) -> Candidate | None:
         """The best of the sentences that define `acronym` ("... Importers & Exporters (CCCMC)")."""

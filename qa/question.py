@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.digests import CONCLUSIONS, RECOMMENDATIONS, SUMMARY_HEADING
 from index.lexical import tokenize
 from qa.publication import dated_subject
 
@@ -102,9 +103,6 @@ _GIST = re.compile(
     r"\s+(?:of|in|from)\s+(?:the|this|that)\s+[\w\s'’.-]+?\s*[?.!]*\s*$",
     re.I,
 )
-CONCLUSIONS, RECOMMENDATIONS = "conclusions", "recommendations"
-# A document's own summary: a section headed "Abstract", "Executive summary", "Takeaways"
-_SUMMARY_HEADING = re.compile(r"^\W*(?:abstract|summary|executive\s+summary|synopsis|(?:key\s+)?takeaways)\W*$", re.I)
 _TOPIC_HEAD = re.compile(r"^\s*(?:the|a|an|any|some)\s+", re.I)
 _TOPIC_TAIL = re.compile(r"\s+(?:(?:in|by)\s+(?:the|any|these|those|all)\s+(?:\w+\s+)?(?:documents?|reports?|texts?|sources?)|anywhere)\b.*$", re.I)
 # A name with a number: "UNEA-6", "COP 29", "G20", "SDG8", "3TG".
@@ -191,7 +189,7 @@ def gist_of(text: str) -> str:
 
 def is_summary_section(section: tuple[str, ...]) -> bool:
     """Whether a section path lies in a document's own summary ("Abstract", "Executive summary")."""
-    return any(_SUMMARY_HEADING.match(heading) for heading in section)
+    return any(SUMMARY_HEADING.match(heading) for heading in section)
 
 
 def asks_documents(text: str) -> bool:

@@ -28,12 +28,12 @@ from functools import lru_cache, partial
 import numpy as np
 
 from corpus.chunking import Chunk
+from corpus.sentences import is_full_sentence
 from index.lexical import best_rows, tokenize
 from index.store import IndexData
 from qa.acronyms import Glossary, asked_acronym
 from qa.lexicon import documents_holding
 from qa.naming import DocumentNames
-from qa.candidate import is_full_sentence
 from qa.publication import date_span, dated_subject
 from qa.question import asks_documents, asks_summary, is_summary_section, key_terms
 from qa.records import MODES, Hit

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from corpus.document import Document, Section
+from index.digests import digest_of
 from qa.question import CONCLUSIONS, RECOMMENDATIONS, Question, gist_of
-from qa.summary import Summarizer
 
 
 @pytest.mark.parametrize(
@@ -51,21 +50,17 @@ def _document() -> tuple[Document, list[tuple[int, int]]]:
     return doc, sentences
 
 
-def _summarizer() -> Summarizer:
-    return Summarizer(np.eye(2, dtype=np.float32), lambda doc_id: [(0, "A."), (1, "B.")] if doc_id == "r" else [], 0.9)
-
-
 def test_the_conclusions_are_the_opening_sentences_of_the_section_whose_heading_says_so():
     doc, sentences = _document()
-    spans = _summarizer().gist_spans(doc, sentences, CONCLUSIONS)
+    spans = digest_of(doc, sentences, None).conclusions
     assert [doc.text[s:e] for s, e in spans] == ["Cooperation is possible.", "Standards converge.", "Gaps remain."]
 
 
 def test_next_steps_are_recommendations_too_and_a_document_without_such_a_heading_has_none():
     doc, sentences = _document()
-    assert _summarizer().gist_spans(doc, sentences, RECOMMENDATIONS)[0] == sentences[4]
+    assert digest_of(doc, sentences, None).recommendations[0] == sentences[4]
     plain = Document("p", "Plain", "Mining grows. It grows fast.", "p.txt")
-    assert _summarizer().gist_spans(plain, [(0, 13), (14, 28)], CONCLUSIONS) == []
+    assert digest_of(plain, [(0, 13), (14, 28)], None).conclusions == ()
 
 
 @pytest.mark.model

@@ -11,7 +11,7 @@ from index.manifest import MANIFEST_FILE, Manifest
 from index.segments import MAX_SEGMENTS, is_segment, segment_file
 from index.store import SEGMENTED, current_generation, load_index
 from index.views import JoinedRows, Layout
-from index.errors import IndexCorrupt
+from index.errors import IndexCorrupt, IndexMismatch
 from qa.assistant import Assistant
 from tests.fakes import FakeEncoder
 from tests.test_build import CONFIG, assert_consistent, build, doc_text, make_corpus
@@ -98,23 +98,20 @@ def test_a_build_that_would_make_too_many_segments_writes_one(tmp_path, monkeypa
     assert seen == [2, 3, 1, 2] and MAX_SEGMENTS > 3
 
 
-def test_an_index_of_format_6_opens_and_grows(tmp_path):
+def test_an_index_of_an_older_format_is_rebuilt_saying_why(tmp_path):
+    """Format 7 had no digests in its records: it is refused, and a build embeds every document again."""
     corpus, index = make_corpus(tmp_path / "corpus"), tmp_path / "index"
     build(corpus, index)
     folder = current_generation(index)
-    layout = np.load(folder / "layout.npy")
-    np.save(folder / "layout.npy", layout[:, :4])  # format 6: no row columns, rows in document order
     manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    manifest.pop("segments")
-    manifest["format_version"] = 6
-    manifest["artifacts"]["layout.npy"] = (folder / "layout.npy").stat().st_size
-    manifest["checksums"] = {}
+    manifest["format_version"] = 7
     manifest.pop("manifest_sha256")
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
-    assert load_index(index, CONFIG).layout.chunks == layout[:, 2].sum()
-    _add(corpus, "nickel.txt")
-    assert build(corpus, index).embedded
-    assert Manifest.read(current_generation(index)).config.format_version == 7
+    with pytest.raises(IndexMismatch, match="has format version 7, this program reads 8"):
+        load_index(index, CONFIG)
+    report = build(corpus, index)
+    assert report.embedded == report.chunks and any("re-embedding every document" in n for n in report.notes)
+    assert Manifest.read(current_generation(index)).config.format_version == 8
     assert_consistent(index, corpus)
 
 
