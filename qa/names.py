@@ -4,8 +4,8 @@ A question's *names* are its runs of two or more capitalised words after the fir
 Mbeya Copper Transparency Act", "Octavia Rennard", joined by "of", "for", "and", "the":
 "Bureau of Land Management"). A name is unknown when one of its words is in no document: not in
 its text, title, author, type or id, compared without case and accents ("Frederic" finds
-"Frédéric") and allowing a derived form of a held word ("Leonean" of "Leone"). A single
-capitalised word is not enough to tell: "Brussels" may stand for the European Commission, which
+"Frédéric"), a title before it ("Mr", "Dr") not counted, and allowing a derived form of a
+held word ("Leonean" of "Leone"). A single capitalised word is not enough to tell: "Brussels" may stand for the European Commission, which
 the documents name instead.
 """
 
@@ -22,6 +22,8 @@ MAX_SUFFIX = 3  # ... and add at most this many ("Leone" -> "Leonean")
 _NAME = re.compile(
     r"\b[A-Z][\w’'&.-]*(?:\s+(?:(?:of|for|and|the|on|de|du|la|&)\s+)*[A-Z][\w’'&.-]*)+"
 )
+# Titles before a name, as tokenised: "Mr Gertler" is Gertler, whether or not a document writes "Mr"
+HONORIFICS = frozenset("mr mrs ms miss dr prof sir dame madam mme mlle herr lord ladi".split())
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|[\"“(]\s*)$")
 
 
@@ -43,7 +45,7 @@ class NameVocabulary:
                 name = name.split(maxsplit=1)[1]  # a sentence's first word is capitalised anyway ("Did Octavia Rennard ...")
                 if not _NAME.fullmatch(name):
                     continue
-            if any(not self._holds(term) for term in tokenize([fold(name)])[0]):
+            if any(not self._holds(term) for term in tokenize([fold(name)])[0] if term not in HONORIFICS):
                 found.append(name)
         return tuple(found)
 

@@ -229,6 +229,8 @@ def focus_terms(text: str) -> tuple[str, ...]:
     if match.group(0).lower().lstrip().startswith("what") and match.group(1).split()[0].lower().endswith("ing"):
         return ()  # "what is holding up ...": a verb, not a thing ("how much funding" is one)
     words = match.group(1).split()
+    if words[0].lower() in _AUXILIARIES:
+        return ()  # "how much did X pay": an amount asked, its subject no thing asked for
     if len(words) == 2 and words[1].lower() in ("by", "as"):
         return ()  # "what is meant by X", "what is known as X": a passive verb, not a thing
     terms = key_terms(" ".join(w for w in words if w.lower() not in _AUXILIARIES))

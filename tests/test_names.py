@@ -40,6 +40,8 @@ def test_a_name_with_a_word_no_document_holds_is_unknown(vocabulary, question, u
     "What did the head of Brussels' executive discuss?",  # one capitalised word tells nothing
     "Who wrote the Steinmetz's Guinea deal article, Khadija Sharife?",  # title and author count
     "Is the Koidu mine run by Octea?",
+    "What was Mr Cilins charged with?",  # a title before a held name
+    "Did Dr Frederic Cilins represent BSGR?",
 ])
 def test_names_the_documents_hold_are_known(vocabulary, question):
     assert vocabulary.unknown(question) == ()

@@ -65,6 +65,8 @@ def test_a_later_part_with_a_pronoun_carries_the_names_of_the_first():
         ("How many complaints has the mechanism received?", ("complaint",)),  # not "has"
         ("How much funding has the HLEAG received?", ("fund",)),  # a noun in -ing after "how much"
         ("How much is BLM's annual maintenance fee?", ("mainten", "fee")),  # not "BLM", the owner
+        ("How much did Mr Gertler pay for the assets?", ()),  # an amount; its subject is no thing asked for
+        ("How many did the mechanism receive?", ()),
         ("What was Jessica DiCarlo's PhD thesis about?", ("phd", "thesi")),  # a name of two words before "'s"
         ("Did UNEA-5 vote to establish an international minerals agency?", ("vote",)),  # a formal act
         ("Was the resolution adopted by the Council?", ("adopt",)),
