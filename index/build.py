@@ -23,7 +23,7 @@ from index.embedder import TextEncoder
 from index.errors import NONE_LIVE, PREVIOUS_LIVE, BuildFailed, BuildLocked, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
 from index.bm25 import ChunkTerms, TermsBuilder, build_bm25
 from index.changes import changed_files
-from index.manifest import DocumentEntry, IndexConfig, Manifest, check_compatible
+from index.manifest import FORMAT_VERSION, DocumentEntry, IndexConfig, Manifest, check_compatible
 from index.generations import current_generation, is_live
 from index.segments import row_order
 from index.store import SENTENCE_DTYPE, Fresh, IndexData, Kept, Span, appending, artifacts_intact, load_index, read_manifest, remove_stale_generations, write_generation
@@ -119,6 +119,7 @@ def build_index(
         written = (
             embedded > 0 or bool(removed_docs) or previous is None or _metadata_changed(parts, previous)
             or previous.manifest.config.lexical != config.lexical or _files_changed(loaded.files, previous)
+            or previous.manifest.config.format_version != FORMAT_VERSION  # format 7: its documents' digests are added
         )
         if written:
             _write(index_dir, corpus_dir, parts, loaded.files, config, time.perf_counter() - started, previous)
@@ -155,7 +156,8 @@ def _unchanged_build(corpus_dir: Path, index_dir: Path, config: IndexConfig) -> 
         check_compatible(manifest, config, index_dir)
     except IndexError_:
         return None, None
-    if manifest.cleaner_version != CLEANER_VERSION or not manifest.files or not artifacts_intact(index_dir, manifest):
+    if (manifest.cleaner_version != CLEANER_VERSION or manifest.config.format_version != FORMAT_VERSION  # an older one is rewritten
+            or not manifest.files or not artifacts_intact(index_dir, manifest)):
         return None, manifest
     try:  # files changed since the build are hashed; a damaged index is replaced (`_previous` says why)
         check_checksums(current_generation(index_dir), manifest, damage_hint(index_dir), quick=True)

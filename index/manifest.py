@@ -25,7 +25,7 @@ from index.lexical import LEXICAL_SETTINGS
 # 7: vectors in segments, new documents' rows appended (layout with first rows); 8: each document's
 # digest in the records (`index/digests.py`)
 FORMAT_VERSION = 8
-READABLE_FORMATS = (8,)  # what this program opens
+READABLE_FORMATS = (7, 8)  # what this program opens (format 7: no digests yet; a build adds them)
 MANIFEST_FILE = "manifest.json"
 DIGEST = "xxh3_128"  # each artifact's checksum (corruption, not tampering): 7.4 GB/s here, sha256 1.0, blake2b 0.4
 CHECKSUM_BLOCK = 1 << 20

@@ -44,12 +44,15 @@ CREATE TABLE chunks (
     title TEXT NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL, section TEXT NOT NULL,
     page INTEGER, context TEXT NOT NULL, text TEXT NOT NULL
 );
-CREATE TABLE digests (
+"""
+_DIGESTS = """
+CREATE TABLE IF NOT EXISTS digests (
     doc_key INTEGER NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL, start_offset INTEGER NOT NULL,
     end_offset INTEGER NOT NULL, PRIMARY KEY (doc_key, kind, rank)
 );
-CREATE TABLE authored (doc_key INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS authored (doc_key INTEGER PRIMARY KEY);
 """
+UNDIGESTED = "2"  # a schema whose documents have no digests yet: a build from it adds them (`carried`)
 _DOCUMENT = "key, doc_id, title, source, author, date, doc_type, url, pages, sections, blocks, text"
 _CHUNK = "key, chunk_id, doc_id, title, start_offset, end_offset, section, page, context, text"
 
@@ -64,11 +67,12 @@ class Placed:
 
 def write_records(
     path: Path, previous: Path | None, dropped: Iterable[tuple[int, int, int]],
-    fresh: Sequence[tuple[Document, list[Chunk], Digest]],
+    fresh: Sequence[tuple[Document, list[Chunk], Digest]], carried: Sequence[tuple[int, Digest]] = (),
 ) -> list[Placed]:
     """Write `path` as a copy of `previous` (or empty) less the `dropped` documents (key, first
     chunk key, chunk count) plus the `fresh` ones with their digests, in one transaction; returns
-    the keys given to each fresh document, in order."""
+    the keys given to each fresh document, in order. `carried`: digests (by document key) for
+    kept documents of a `previous` written before documents had them (schema UNDIGESTED)."""
     if previous is not None:
         shutil.copyfile(previous, path)
     db = sqlite3.connect(path, isolation_level=None)
@@ -81,6 +85,11 @@ def write_records(
                 db.execute(statement)
             create_tables(db)
             db.execute("INSERT INTO store VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        for statement in filter(str.strip, _DIGESTS.split(";")):
+            db.execute(statement)
+        db.execute("UPDATE store SET value = ? WHERE name = 'schema'", (SCHEMA_VERSION,))
+        for key, digest in carried:
+            _insert_digest(db, key, digest)
         dropped = list(dropped)
         touched = delete_names(db, [key for key, _, _ in dropped])
         for key, first_chunk, count in dropped:
@@ -94,11 +103,7 @@ def write_records(
         placed = []
         for doc, chunks, digest in fresh:
             placed.append(Placed(next_doc, next_chunk))
-            db.executemany("INSERT INTO digests VALUES (?, ?, ?, ?, ?)", [
-                (next_doc, kind, rank, s, e) for kind in DIGEST_KINDS for rank, (s, e) in enumerate(digest.spans(kind))
-            ])
-            if digest.authored:
-                db.execute("INSERT INTO authored VALUES (?)", (next_doc,))
+            _insert_digest(db, next_doc, digest)
             db.execute(f"INSERT INTO documents ({_DOCUMENT}, hash) VALUES ({', '.join('?' * 13)})", (next_doc, *_document_row(doc), doc.content_hash))
             db.executemany(
                 f"INSERT INTO chunks ({_CHUNK}, doc_key) VALUES ({', '.join('?' * 11)})",
@@ -111,6 +116,14 @@ def write_records(
     finally:
         db.close()
     return placed
+
+
+def _insert_digest(db: sqlite3.Connection, key: int, digest: Digest) -> None:
+    db.executemany("INSERT INTO digests VALUES (?, ?, ?, ?, ?)", [
+        (key, kind, rank, s, e) for kind in DIGEST_KINDS for rank, (s, e) in enumerate(digest.spans(kind))
+    ])
+    if digest.authored:
+        db.execute("INSERT INTO authored VALUES (?)", (key,))
 
 
 def _document_row(doc: Document) -> tuple:
@@ -160,8 +173,9 @@ class Records:
             schema = self._db.execute("SELECT value FROM store WHERE name = 'schema'").fetchone()
         except (OSError, sqlite3.Error) as exc:
             raise self._corrupt(exc) from exc
-        if schema != (SCHEMA_VERSION,):
+        if schema not in ((SCHEMA_VERSION,), (UNDIGESTED,)):
             raise IndexCorrupt(f"{path} has records schema {schema}, expected {SCHEMA_VERSION}; {hint}")
+        self.digested = schema == (SCHEMA_VERSION,)  # else no document has its digest yet: each reads as empty
 
     def _corrupt(self, exc: Exception) -> IndexCorrupt:
         return IndexCorrupt(f"index records at {self.path} are damaged ({type(exc).__name__}: {exc}); {self.hint}")
@@ -191,6 +205,8 @@ class Records:
 
     def digests(self, keys: Sequence[int]) -> list[Digest]:
         """The digests of the documents of `keys`, in that order."""
+        if not self.digested:
+            return [Digest() for _ in keys]
         out = []
         for key in keys:
             spans: dict[str, list[tuple[int, int]]] = {kind: [] for kind in DIGEST_KINDS}

@@ -45,7 +45,7 @@ import numpy as np
 from corpus.chunking import Chunk
 from corpus.document import Document
 from index.bm25 import ChunkTerms
-from index.digests import Digest
+from index.digests import Digest, digest_of
 from index.dense import DENSE_FILE, Clusters, prepare_search, write_dense
 from index.errors import NONE_LIVE, PREVIOUS_LIVE, UNFLUSHED, IndexCorrupt, IndexError_, IndexMismatch, IndexWriteFailed
 from index.generations import CURRENT, current_generation, failed_file, fsync_tree, is_live, remove_stale_generations, swap_current
@@ -287,7 +287,9 @@ def _write_files(
     old = previous.layout if previous is not None else None
     dropped = [(int(old.keys[p]), int(old.first_key[p]), int(old.chunk_counts[p])) for p in range(len(old.doc_ids)) if p not in kept] if old else []
     fresh = [e for e in entries if isinstance(e, Fresh)]
-    placed = iter(write_records(folder / RECORDS_FILE, previous.folder / RECORDS_FILE if previous else None, dropped, [(e.doc, e.chunks, e.digest) for e in fresh]))
+    carried = _digests_of_kept(previous, [e.position for e in entries if isinstance(e, Kept)], config.sentences)
+    placed = iter(write_records(folder / RECORDS_FILE, previous.folder / RECORDS_FILE if previous else None, dropped,
+                                [(e.doc, e.chunks, e.digest) for e in fresh], carried))
     append = appending(entries, previous, config)
     segments = previous.manifest.segments + 1 if append else 1
     names = [n for n in SEGMENTED if n != SENTENCES_FILE or config.sentences]
@@ -340,6 +342,21 @@ def _write_files(
     sizes = _sizes(folder)
     checksums = {name: _carried_checksum(folder / name, previous.manifest) if name in linked else file_checksum(folder / name) for name in sizes}
     replace(manifest, artifacts=sizes, checksums=checksums, dense=dense, segments=segments).write(folder)
+
+
+def _digests_of_kept(previous: IndexData | None, positions: list[int], sentences: bool) -> list[tuple[int, Digest]]:
+    """For a `previous` index written before documents had digests (format 7), the digest of each
+    kept document (by key), made from its stored text, sentence spans and vectors: no document is
+    embedded again for them. none otherwise (its documents have theirs)."""
+    if previous is None or previous.records.digested:
+        return []
+    out = []
+    for p in positions:
+        doc_id = previous.layout.doc_ids[p]
+        start, stop = previous.layout.sentence_range(p)
+        vectors = np.asarray(previous.sentence_vectors.stored[start:stop], dtype=np.float32) if sentences else None
+        out.append((int(previous.layout.keys[p]), digest_of(previous.documents[doc_id], previous.sentences[doc_id], vectors)))
+    return out
 
 
 def appending(entries: Sequence[Kept | Fresh], previous: IndexData | None, config: IndexConfig) -> bool:

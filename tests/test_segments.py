@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import numpy as np
 import pytest
 
+from index.digests import Digest
 from index.manifest import MANIFEST_FILE, Manifest
+from index.records import RECORDS_FILE
 from index.segments import MAX_SEGMENTS, is_segment, segment_file
 from index.store import SEGMENTED, current_generation, load_index
 from index.views import JoinedRows, Layout
@@ -98,16 +101,50 @@ def test_a_build_that_would_make_too_many_segments_writes_one(tmp_path, monkeypa
     assert seen == [2, 3, 1, 2] and MAX_SEGMENTS > 3
 
 
-def test_an_index_of_an_older_format_is_rebuilt_saying_why(tmp_path):
-    """Format 7 had no digests in its records: it is refused, and a build embeds every document again."""
-    corpus, index = make_corpus(tmp_path / "corpus"), tmp_path / "index"
-    build(corpus, index)
+def _as_format(index, version: int, undigested: bool) -> None:
+    """Make the live generation look as an older build wrote it (its checksums not recorded)."""
     folder = current_generation(index)
+    if undigested:  # records schema 2: no digests
+        db = sqlite3.connect(folder / RECORDS_FILE)
+        db.executescript("DROP TABLE digests; DROP TABLE authored; UPDATE store SET value = '2' WHERE name = 'schema';")
+        db.close()
     manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    manifest["format_version"] = 7
+    manifest["format_version"] = version
+    manifest["artifacts"][RECORDS_FILE] = (folder / RECORDS_FILE).stat().st_size
+    manifest["checksums"] = {}
     manifest.pop("manifest_sha256")
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="has format version 7, this program reads 8"):
+
+
+def test_an_index_of_format_7_opens_and_a_build_adds_digests_without_embedding_again(tmp_path):
+    corpus, index = make_corpus(tmp_path / "corpus"), tmp_path / "index"
+    build(corpus, index)
+    digests = {d: g for d, g in load_index(index, CONFIG).digests.items()}
+    assert all(g.summary for g in digests.values())
+    _as_format(index, 7, undigested=True)
+    old = load_index(index, CONFIG)
+    assert all(g == Digest() for g in old.digests.values())  # it answers, without digests
+    old.close()
+    report = build(corpus, index)  # nothing changed: the generation is rewritten, nothing embedded
+    assert report.written and report.embedded == 0
+    data = load_index(index, CONFIG)
+    assert data.manifest.config.format_version == 8 and data.records.digested
+    assert dict(data.digests.items()) == digests
+    data.close()
+    _as_format(index, 7, undigested=True)
+    _add(corpus, "nickel.txt")
+    report = build(corpus, index)
+    assert report.embedded == report.chunks - report.reused and report.reused > 0  # only the new document embedded
+    data = load_index(index, CONFIG)
+    assert {d: data.digests[d] for d in digests} == digests and data.digests["nickel"].summary
+    assert_consistent(index, corpus)
+
+
+def test_an_index_of_format_6_is_rebuilt_saying_why(tmp_path):
+    corpus, index = make_corpus(tmp_path / "corpus"), tmp_path / "index"
+    build(corpus, index)
+    _as_format(index, 6, undigested=True)
+    with pytest.raises(IndexMismatch, match="has format version 6, this program reads 8"):
         load_index(index, CONFIG)
     report = build(corpus, index)
     assert report.embedded == report.chunks and any("re-embedding every document" in n for n in report.notes)
