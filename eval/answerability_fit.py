@@ -36,20 +36,15 @@ class Labelled:
 
 def labelled_evidence(sets: list[tuple[object, Path]], split: str) -> Labelled:
     """The weighed `split` questions of each (assistant, gold path) set."""
-    from eval.gold import load_gold
-    from qa.question import check_question
+    from eval.runner import retrieved_questions
 
     rows, labels, names = [], [], []
-    for number, (assistant, gold_path) in enumerate(sets):
-        for q in load_gold(Path(gold_path)):
-            if q.split != split:
-                continue
-            found = assistant.retrieve(check_question(q.question))
-            features = assistant.extractive.gated(found.question, found.query, found.hits, found.named)
-            if features is not None:
-                rows.append(features)
-                labels.append(q.answerable)
-                names.append(f"{number}:{q.id}")
+    for number, assistant, q, found in retrieved_questions(sets, split):
+        features = assistant.extractive.gated(found.question, found.query, found.hits, found.named)
+        if features is not None:
+            rows.append(features)
+            labels.append(q.answerable)
+            names.append(f"{number}:{q.id}")
     return Labelled(np.asarray(rows, dtype=float).reshape(-1, len(FEATURES)), np.asarray(labels, dtype=bool), tuple(names))
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -286,6 +287,17 @@ def _summary(records: list[dict], per_mode: dict[str, dict[str, dict]]) -> dict:
         },
         "by_kind": _by_kind(records),
     }
+
+
+def retrieved_questions(sets: list[tuple[object, Path]], split: str) -> Iterator[tuple[int, object, GoldQuestion, object]]:
+    """For each (assistant, gold path) set, by its number, each `split` question with what its
+    assistant retrieves for it (`Assistant.retrieve`): what the answer layer's fits learn from."""
+    from qa.question import check_question
+
+    for number, (assistant, gold_path) in enumerate(sets):
+        for q in load_gold(Path(gold_path)):
+            if q.split == split:
+                yield number, assistant, q, assistant.retrieve(check_question(q.question))
 
 
 def evidence_spans(q: GoldQuestion, index, index_dir: Path) -> list[Span]:

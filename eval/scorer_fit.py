@@ -41,30 +41,26 @@ class Pairs:
 
 def labelled_pairs(sets: list[tuple[object, Path]], split: str) -> Pairs:
     """The pairs of the answerable `split` questions of each (assistant, gold path) set."""
-    from eval.gold import load_gold
     from eval.metrics import normalise_text
-    from eval.runner import evidence_spans
-    from qa.question import LIST, check_question
+    from eval.runner import evidence_spans, retrieved_questions
+    from qa.question import LIST
 
     rows, owners = [], []
-    for number, (assistant, gold_path) in enumerate(sets):
-        index_dir = Path(assistant.index.folder).parent
-        for q in load_gold(Path(gold_path)):
-            if q.split != split or not q.answerable:
-                continue
-            found = assistant.retrieve(check_question(q.question))
-            spans = evidence_spans(q, assistant.index, index_dir)
-            facts = [normalise_text(f) for f in q.facts]
-            question = found.question
-            ranked = assistant.extractive.candidates(question, found.query, found.hits)
-            holds = [any(_holds(u, spans, facts) for u in _brought(assistant.extractive.units, c, question.expects == LIST))
-                     for c in ranked]
-            good = [np.asarray(c.features) for c, h in zip(ranked, holds) if h]
-            bad = [np.asarray(c.features) for c, h in zip(ranked, holds) if not h]
-            for g in good:
-                for b in bad:
-                    rows.append(g - b)
-                    owners.append(f"{number}:{q.id}")
+    for number, assistant, q, found in retrieved_questions(sets, split):
+        if not q.answerable:
+            continue
+        spans = evidence_spans(q, assistant.index, Path(assistant.index.folder).parent)
+        facts = [normalise_text(f) for f in q.facts]
+        question = found.question
+        ranked = assistant.extractive.candidates(question, found.query, found.hits)
+        holds = [any(_holds(u, spans, facts) for u in _brought(assistant.extractive.units, c, question.expects == LIST))
+                 for c in ranked]
+        good = [np.asarray(c.features) for c, h in zip(ranked, holds) if h]
+        bad = [np.asarray(c.features) for c, h in zip(ranked, holds) if not h]
+        for g in good:
+            for b in bad:
+                rows.append(g - b)
+                owners.append(f"{number}:{q.id}")
     if not rows:
         return Pairs(np.zeros((0, len(FEATURES))), np.zeros(0, dtype=str))
     return Pairs(np.vstack(rows), np.asarray(owners))

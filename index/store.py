@@ -238,7 +238,7 @@ class Fresh:
     sentences: list[Span]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray | None
-    digest: Digest = Digest()
+    digest: Digest
 
 
 def write_generation(

@@ -31,7 +31,7 @@ from qa.question import COUNTRY, DATE, LIST, NUMBER, RECOMMENDATIONS, WHO, Quest
 from qa.records import NO_ANSWER, Hit
 from qa.scorer import Scorer, shipped_scorer
 from qa.sufficiency import Sufficiency, shipped
-from qa.summary import advice_of
+from qa.advice import advice_of
 from qa.units import Units
 
 FOCUS_DEPTH = 3  # the best sentences answerability weighs (`evidence`) and a "when" answer's date is taken from

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.digests import BACK_MATTER, CITATION_LIKE
+from index.digests import BACK_MATTER, CITATION_LIKE, MIN_WORDS
 from qa.records import Hit
 
 _TERMINAL = re.compile(r"[.!?:;\"”’)\]]\s*$")
@@ -35,7 +35,7 @@ def poor_marks(text: str, hit: Hit, row: bool) -> tuple[float, float, float]:
     list or a name is asked for.
     """
     words = len(text.split())
-    short = words < 6
+    short = words < MIN_WORDS
     label = not _TERMINAL.search(text) and words < 16 and not row
     reference = bool(CITATION_LIKE.search(text)) or any(BACK_MATTER.match(s) for s in hit.chunk.section)
     return float(short), float(label), float(reference)

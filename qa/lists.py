@@ -15,7 +15,7 @@ from index.lexical import tokenize
 from index.store import Span
 
 LIST_ITEMS = 6  # items taken after a sentence that introduces a list, when its structure is not known
-WHOLE_LIST = 30  # most items of a list the document's structure marks (list item blocks) quoted whole
+LONGEST_LIST = 30  # most items of a list the document's structure marks (list item blocks) quoted whole
 
 _MARKER = re.compile(r"^(?:[-•*▪‣◦]\s+|\(?\d{1,3}[.)]\s+|\(?[a-z][.)]\s+)")
 _ENUMERABLE = r"(?:ways|steps|phases|principles|areas|actions|points|reasons|elements|pillars|priorities|recommendations|measures)"
@@ -90,7 +90,7 @@ def list_items(doc: Document, sentences: list[Span], lead_text: str, lead_end: i
 def block_list(doc: Document, after: int) -> list[Span]:
     """The whole list that starts right after offset `after`, as the document's structure marks it:
     its top-level list item blocks, in order (none when the next block is no list item, or the
-    list has more than `WHOLE_LIST` items)."""
+    list has more than `LONGEST_LIST` items)."""
     following = doc.blocks[bisect_right(doc.blocks, after, key=lambda b: b.end):]  # blocks are in order, apart
     if not following or following[0].kind != "list_item" or doc.text[after:following[0].start].strip():
         return []
@@ -103,7 +103,7 @@ def block_list(doc: Document, after: int) -> list[Span]:
         if block.level == level:
             items.append((block.start, block.end))
         previous_end = block.end
-    return items if len(items) <= WHOLE_LIST else []
+    return items if len(items) <= LONGEST_LIST else []
 
 
 def _headed_items(doc: Document, after: int) -> list[Span]:

@@ -5,8 +5,8 @@ Mbeya Copper Transparency Act", "Octavia Rennard", joined by "of", "for", "and",
 "Bureau of Land Management"). A name is unknown when one of its words is in no document: not in
 its text, title, author, type or id, compared without case and accents ("Frederic" finds
 "Frédéric"), a title before it ("Mr", "Dr") not counted, and allowing a derived form of a
-held word ("Leonean" of "Leone"). A single capitalised word is not enough to tell: "Brussels" may stand for the European Commission, which
-the documents name instead.
+held word ("Leonean" of "Leone"). A single capitalised word is not enough to tell: "Brussels" may
+stand for the European Commission, which the documents name instead.
 """
 
 from __future__ import annotations

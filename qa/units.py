@@ -15,7 +15,7 @@ from index.store import IndexData, Span
 from qa.candidate import Candidate
 from qa.absence import Statement
 from qa.composer import Item
-from qa.lists import WHOLE_LIST as LONGEST_LIST, block_list, is_lead_in, list_items, strip_marker
+from qa.lists import LONGEST_LIST, block_list, is_lead_in, list_items, strip_marker
 from qa.records import Hit
 
 WHOLE_LIST = "That is the whole list: {count} items."  # after the last item of a list quoted whole

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from corpus.document import Block, Document
-from qa.lists import LIST_ITEMS, WHOLE_LIST, block_list, list_items
+from qa.lists import LIST_ITEMS, LONGEST_LIST, block_list, list_items
 
 
 def _document(items: int, nested: bool = False) -> Document:
@@ -42,4 +42,4 @@ def test_a_list_asked_for_is_taken_whole_and_otherwise_cut():
 def test_no_list_follows_a_paragraph_or_runs_over_the_limit():
     doc = _document(3)
     assert block_list(doc, doc.blocks[-2].end) == []  # "After the list." is no list item
-    assert block_list(_document(WHOLE_LIST + 1), _document(WHOLE_LIST + 1).blocks[0].end) == []
+    assert block_list(_document(LONGEST_LIST + 1), _document(LONGEST_LIST + 1).blocks[0].end) == []
