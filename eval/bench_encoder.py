@@ -1,7 +1,8 @@
-"""Benchmark: the torch and ONNX Runtime int8 encoders of the embedding model, side by side.
+"""Benchmark: the embedding model's encoders side by side (torch in float32, torch as it runs
+here, bfloat16 batches where the CPU has them, and ONNX Runtime int8).
 
     python -m eval.bench_encoder [--passages 500] [--queries 100] [--threads T] [--rounds 3]
-                                 [--encoders torch,onnx-int8] [--scifact] [--cache DIR]
+                                 [--encoders torch-fp32,torch,onnx-int8] [--scifact] [--cache DIR]
 
 Prints one JSON object: per encoder, passages/s embedding the same N SciFact passages
 (title + text, as the index embeds a chunk: the best of --rounds runs, the encoders taking turns
@@ -125,7 +126,7 @@ def run(args) -> dict:
     result = {
         "passages": len(texts), "queries": len(queries), "threads": threads, "query_threads": args.query_threads,
         "rounds": args.rounds, "load_average": round(load, 2), "cpus": os.cpu_count(),
-        "encoders": {name: {**rates[name], **latency[name]} for name in names},
+        "encoders": {name: {"precision": encoders[name].info.precision, **rates[name], **latency[name]} for name in names},
         "speedup": {name: round(rates[name]["passages_per_s"] / rates[first]["passages_per_s"], 2) for name in names[1:]},
         "speedup_cpu": {
             name: round(rates[name]["passages_per_cpu_s"] / rates[first]["passages_per_cpu_s"], 2) for name in names[1:]
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="threads of each encoder for passages (default: the CPUs)")
     parser.add_argument("--query-threads", type=int, default=1, help="threads for single queries, as served (default: 1)")
     parser.add_argument("--rounds", type=int, default=3, help="timed passage runs per encoder; the best counts")
-    parser.add_argument("--encoders", default="torch,onnx-int8", help="encoders compared, the first as the reference")
+    parser.add_argument("--encoders", default="torch-fp32,torch,onnx-int8", help="encoders compared, the first as the reference")
     parser.add_argument("--dataset", type=Path, default=SCIFACT, help="the SciFact BEIR folder (default: %(default)s)")
     parser.add_argument("--scifact", action="store_true", help="also SciFact test nDCG@10 etc. per encoder (slow: embeds the corpus)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where --scifact keeps its indexes (default: %(default)s)")

@@ -17,7 +17,8 @@ real ones); chunk windows are checked with the real model's tokenizer, so chunks
 product's. Opening and asking are measured in a fresh subprocess (warm page cache, fresh Python),
 whose peak RSS is reported. Prints one JSON object (with --json) with chunks, documents, build_s
 (null when the cached index was reused; cached_build_s then says how long it took), noop_rebuild_s,
-add_one_document_s, open_s, rss_mb (with the pages of mapped index files it touched),
+add_one_document_s, remove_one_document_s (the build after that document is taken out again),
+open_s, rss_mb (with the pages of mapped index files it touched),
 rss_anon_mb (its own memory), ask_p50_ms, ask_p95_ms (warm `Assistant.ask`, encoder time
 excluded, over SciFact test queries), ann_recall_at_10 (the index's dense search against numpy
 brute force over the same vectors) and index_mb.
@@ -70,7 +71,7 @@ MARKER = ".bench-scale"
 RECORD = "bench.json"
 ADDED = "zz-added-document.md"
 KEYS = (
-    "chunks", "documents", "build_s", "noop_rebuild_s", "add_one_document_s", "open_s", "rss_mb",
+    "chunks", "documents", "build_s", "noop_rebuild_s", "add_one_document_s", "remove_one_document_s", "open_s", "rss_mb",
     "ask_p50_ms", "ask_p95_ms", "ann_recall_at_10", "index_mb",
 )
 _WORD = re.compile(r"\w+")
@@ -320,10 +321,12 @@ def scale(args) -> dict:
         add_s, grown = _timed(lambda: build_index(where.corpus, where.index, encoder, config))
     finally:
         added.unlink(missing_ok=True)
-        build_index(where.corpus, where.index, encoder, config)  # back to the cached corpus, not timed
+        remove_s, shrunk = _timed(lambda: build_index(where.corpus, where.index, encoder, config))  # back to the cached corpus
     if grown.embedded == 0:
         _note("warning: adding a document embedded nothing")
-    _note(f"rebuild after adding one document {add_s:.1f} s")
+    if shrunk.removed == 0:
+        _note("warning: removing the added document removed no chunk")
+    _note(f"rebuild after adding one document {add_s:.1f} s, after removing it {remove_s:.1f} s")
 
     _note("opening and asking in a fresh process" + (f", {args.repeat} times" if args.repeat > 1 else ""))
     probed = best_of([run_probe(where.index, args.scifact, args.questions) for _ in range(args.repeat)])
@@ -334,6 +337,7 @@ def scale(args) -> dict:
         "build_rss_mb": build_rss,
         "noop_rebuild_s": round(noop_s, 4),
         "add_one_document_s": round(add_s, 3),
+        "remove_one_document_s": round(remove_s, 3),
         **probed,
         "index_mb": round(folder_mb(where.index), 2),
         "cached_build_s": record["build_s"],

@@ -381,8 +381,8 @@ class Status:
         m = self.manifest
         return {
             "documents": m.counts["documents"], "chunks": m.counts["chunks"], "model": m.config.model.name,
-            "dim": m.config.model.dim, "built_at": m.built_at, "format_version": m.config.format_version,
-            "stale": list(self.stale),
+            "dim": m.config.model.dim, "encoder": m.config.model.encoder, "precision": m.config.model.precision,
+            "built_at": m.built_at, "format_version": m.config.format_version, "stale": list(self.stale),
         }
 
 

@@ -193,7 +193,7 @@ def _manifest(cls, data: dict, trusted: bool = False) -> Manifest:
     model = _get(data, "model", dict)
     chunker = _get(data, "chunker", dict)
     config = IndexConfig(
-        model=ModelInfo(**_fields(model, "model.", True, name=str, dim=int, max_seq_length=int), **_fields(model, "model.", encoder=str)),
+        model=ModelInfo(**_fields(model, "model.", True, name=str, dim=int, max_seq_length=int), **_fields(model, "model.", encoder=str, precision=str)),
         chunker=ChunkerSettings(**{"version": 1, **_fields(  # v1 manifests lack the version
             chunker, "chunker.", chunk_tokens=int, overlap_tokens=int, tokenizer=str, version=int)}),
         sentences=_get(data, "sentences", bool),

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import ONNX_FP32, ONNX_INT8, Embedder, WordPieces, pinned_threads
+from index.embedder import FP32, INT8, ONNX_FP32, ONNX_INT8, Embedder, WordPieces, pinned_threads
 from index.errors import EncoderUnavailable
 
 CACHE_ENV = "QA_ONNX_CACHE"
@@ -63,7 +63,7 @@ class OnnxEmbedder(WordPieces):
 
     def __init__(self, path: Path | None = None, quantized: bool = True, batch_size: int = 32,
                  cache: Path | None = None):
-        super().__init__(path, ONNX_INT8 if quantized else ONNX_FP32)
+        super().__init__(path, ONNX_INT8 if quantized else ONNX_FP32, INT8 if quantized else FP32)
         self.quantized = quantized
         self.batch_size = batch_size
         self.cache = Path(cache) if cache is not None else cache_dir()

@@ -215,7 +215,7 @@ def cmd_status(args) -> int:
         return 0
     print(f"index:     {args.index}")
     print(f"documents: {data['documents']}   chunks: {data['chunks']}")
-    print(f"model:     {data['model']} ({data['dim']}d)   format: {data['format_version']}")
+    print(f"model:     {data['model']} ({data['dim']}d, {data['encoder']} {data['precision']})   format: {data['format_version']}")
     print(f"built at:  {data['built_at']}")
     print(f"verified:  {status.verification.describe()}")
     if data["stale"]:

@@ -29,10 +29,13 @@ def fake_encoder():
 
 @pytest.fixture(scope="session")
 def real_encoder():
+    """The real model in float32 on every CPU: what the tests compare with shipped files (the
+    answer layer's fit) must not depend on whether this CPU has bfloat16 (tests/test_embedder.py
+    checks those batches against these)."""
     from index.embedder import Embedder, set_threads
 
     set_threads(1)
-    return Embedder()
+    return Embedder(bf16=False)
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ def test_small_run_reports_every_figure_and_reuses_its_cache(tmp_path, capsys):
     assert set(KEYS) <= set(first)
     assert 210 <= first["chunks"] <= 390
     assert 0 < first["documents"] < first["chunks"]
-    for key in ("build_s", "build_rss_mb", "noop_rebuild_s", "add_one_document_s", "open_s", "rss_mb", "ask_p50_ms", "ask_p95_ms", "index_mb"):
+    for key in ("build_s", "build_rss_mb", "noop_rebuild_s", "add_one_document_s", "remove_one_document_s", "open_s", "rss_mb", "ask_p50_ms", "ask_p95_ms", "index_mb"):
         assert first[key] > 0, key
     assert first["ask_p50_ms"] <= first["ask_p95_ms"]
     assert first["noop_rebuild_s"] < first["build_s"]

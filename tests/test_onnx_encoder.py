@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from index.embedder import (
-    DEFAULT_ENCODER, ENCODER_ENV, ENCODERS, MODEL_NAME, ONNX_FP32, ONNX_INT8, TORCH, Embedder, ModelInfo,
+    DEFAULT_ENCODER, ENCODER_ENV, ENCODERS, FP32, INT8, MODEL_NAME, ONNX_FP32, ONNX_INT8, TORCH, TORCH_FP32, Embedder,
+    ModelInfo,
     default_encoder, make_encoder, onnx_available,
 )
 from index.errors import EncoderUnavailable, IndexError_, IndexMismatch, UnknownEncoder
@@ -106,7 +107,7 @@ def test_batching_and_order_do_not_change_fp32_vectors(onnx_cache):
 @pytest.mark.model
 def test_protocol_details_match_the_torch_embedder(onnx_cache, real_encoder):
     encoder = onnx_encoder(onnx_cache, quantized=True)
-    assert encoder.info == replace(real_encoder.info, encoder=ONNX_INT8)
+    assert encoder.info == replace(real_encoder.info, encoder=ONNX_INT8, precision=INT8)
     assert encoder.info.name == MODEL_NAME
     assert encoder.encode([]).shape == (0, 384)
     for text in ("short", "word " * 253, "word " * 254, "word " * 400):
@@ -217,6 +218,9 @@ def test_make_encoder_by_name():
     onnx = make_encoder(" ONNX-int8 ")
     assert isinstance(onnx, OnnxEmbedder) and onnx.info.encoder == ONNX_INT8 and not onnx.loaded
     assert make_encoder(ONNX_FP32).info.encoder == ONNX_FP32
+    assert (onnx.info.precision, make_encoder(ONNX_FP32).info.precision) == (INT8, FP32)
+    forced = make_encoder(TORCH_FP32)
+    assert type(forced) is Embedder and forced.info.encoder == TORCH and forced.info.precision == FP32
     assert set(ENCODERS) == {TORCH, ONNX_INT8} and DEFAULT_ENCODER in ENCODERS
 
 
