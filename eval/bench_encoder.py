@@ -2,10 +2,11 @@
 here, bfloat16 batches where the CPU has them, and ONNX Runtime int8).
 
     python -m eval.bench_encoder [--passages 500] [--queries 100] [--threads T] [--rounds 3]
-                                 [--encoders torch-fp32,torch,onnx-int8] [--scifact] [--cache DIR]
+                                 [--encoders torch-fp32,torch,onnx-int8] [--index DIR] [--scifact] [--cache DIR]
 
 Prints one JSON object: per encoder, passages/s embedding the same N SciFact passages
-(title + text, as the index embeds a chunk: the best of --rounds runs, the encoders taking turns
+(title + text, cut at the model's 256-piece window; with --index, the first N passages of that
+index as its build embedded them, title and context included: the best of --rounds runs, the encoders taking turns
 so that both see the same load) and the p50/p95 ms of encoding one query (test queries, one at a
 time, warmed up as `qa serve` warms its encoder, with --query-threads threads); the least and mean
 cosine between each encoder's passage vectors and the first encoder's; `speedup`, passages/s over
@@ -44,6 +45,26 @@ def read_passages(corpus_file: Path, limit: int) -> list[str]:
     except BenchError as exc:
         raise EvalError(str(exc)) from None
     return [f"{title}\n{text}" for title, text in abstracts[:limit]]
+
+
+def index_passages(index_dir: Path, limit: int) -> list[str]:
+    """The first `limit` passages of a built index, as its build embedded them (title, context, text)."""
+    from eval.gold import EvalError
+    from index.build import passage_text
+    from index.errors import IndexError_
+    from index.store import load_index, read_manifest
+
+    try:
+        index = load_index(index_dir, read_manifest(index_dir).config)
+    except IndexError_ as exc:
+        raise EvalError(str(exc)) from None
+    texts: list[str] = []
+    for doc_id in index.documents:
+        texts += [passage_text(chunk) for chunk in index.document_chunks(doc_id)]
+        if len(texts) >= limit:
+            break
+    index.close()
+    return texts[:limit]
 
 
 def passage_rates(encoders: dict, texts: list[str], threads: int, rounds: int) -> tuple[dict, dict]:
@@ -115,7 +136,7 @@ def run(args) -> dict:
         os.environ[CACHE_ENV] = str(args.onnx_cache)
     threads = args.threads or os.cpu_count() or 1
     corpus_file, queries_file, qrels_file = dataset_files(args.dataset, "test")
-    texts = read_passages(corpus_file, args.passages)
+    texts = index_passages(args.index, args.passages) if args.index else read_passages(corpus_file, args.passages)
     queries = list(read_queries(queries_file, set(read_qrels(qrels_file))).values())[:args.queries]
     encoders = {name: make_encoder(name) for name in names}
 
@@ -124,7 +145,7 @@ def run(args) -> dict:
     latency = query_latency(encoders, queries, args.query_threads)
     first = names[0]
     result = {
-        "passages": len(texts), "queries": len(queries), "threads": threads, "query_threads": args.query_threads,
+        "passages": len(texts), "passages_from": str(args.index) if args.index else "scifact", "queries": len(queries), "threads": threads, "query_threads": args.query_threads,
         "rounds": args.rounds, "load_average": round(load, 2), "cpus": os.cpu_count(),
         "encoders": {name: {"precision": encoders[name].info.precision, **rates[name], **latency[name]} for name in names},
         "speedup": {name: round(rates[name]["passages_per_s"] / rates[first]["passages_per_s"], 2) for name in names[1:]},
@@ -153,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query-threads", type=int, default=1, help="threads for single queries, as served (default: 1)")
     parser.add_argument("--rounds", type=int, default=3, help="timed passage runs per encoder; the best counts")
     parser.add_argument("--encoders", default="torch-fp32,torch,onnx-int8", help="encoders compared, the first as the reference")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="time the passages of this built index, as its build embedded them (default: SciFact title + text)")
     parser.add_argument("--dataset", type=Path, default=SCIFACT, help="the SciFact BEIR folder (default: %(default)s)")
     parser.add_argument("--scifact", action="store_true", help="also SciFact test nDCG@10 etc. per encoder (slow: embeds the corpus)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where --scifact keeps its indexes (default: %(default)s)")
