@@ -4,8 +4,7 @@ The layout (`layout.npy`, one row per document in document order: record key, fi
 key, chunk count, sentence count, first chunk row, first sentence row) says where each
 document's chunks and sentences are: a document's chunk rows (and its sentence rows) are
 contiguous, but documents added since the last full write have their rows at the end, after
-the rows of the documents that were there before (`index.store`: they are appended). Layouts
-of format 6 lack the last two columns: their rows follow the documents' order.
+the rows of the documents that were there before (`index.store`: they are appended).
 `JoinedRows` reads the segments of an array as one; `LazyMapping` and `LazySequence` load a
 value on first use and keep the last few hundred.
 """
@@ -20,7 +19,6 @@ import numpy as np
 
 LAYOUT_FILE = "layout.npy"
 LAYOUT_COLUMNS = 6  # record key, first chunk key, chunks, sentences, first chunk row, first sentence row
-ORDERED_COLUMNS = 4  # format 6: rows in document order, found from the counts
 BATCH = 256  # values loaded at once when a view is iterated whole
 
 V = TypeVar("V")
@@ -30,18 +28,15 @@ class Layout:
     """Per document, in order: its record key, its chunk keys and rows, and its sentence rows."""
 
     def __init__(self, doc_ids: list[str], table: np.ndarray):
-        if table.ndim != 2 or table.shape[0] != len(doc_ids) or table.shape[1] not in (LAYOUT_COLUMNS, ORDERED_COLUMNS):
+        if table.ndim != 2 or table.shape != (len(doc_ids), LAYOUT_COLUMNS):
             raise ValueError(f"layout has shape {table.shape}, expected ({len(doc_ids)}, {LAYOUT_COLUMNS})")
         self.doc_ids = doc_ids
         self.table = np.asarray(table, dtype=np.int64)
         self.position = {doc_id: i for i, doc_id in enumerate(doc_ids)}
-        self.keys, self.first_key, self.chunk_counts, self.sentence_counts = (self.table[:, i] for i in range(ORDERED_COLUMNS))
+        (self.keys, self.first_key, self.chunk_counts, self.sentence_counts,
+         self.first_chunk, self.first_sentence) = (self.table[:, i] for i in range(LAYOUT_COLUMNS))
         self.chunks = int(self.chunk_counts.sum())
         self.sentences = int(self.sentence_counts.sum())
-        if self.table.shape[1] == LAYOUT_COLUMNS:
-            self.first_chunk, self.first_sentence = self.table[:, 4], self.table[:, 5]
-        else:
-            self.first_chunk, self.first_sentence = _starts(self.chunk_counts), _starts(self.sentence_counts)
 
     def rows_cover(self) -> bool:
         """Whether the documents' chunk rows and sentence rows each cover 0..n-1 once (a damaged
