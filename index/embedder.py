@@ -248,7 +248,7 @@ class Embedder(WordPieces):
                 convert_to_numpy=True,
                 show_progress_bar=progress,
             )
-        return _normalised(vectors)
+        return _normalised(vectors) if self.info.precision == BF16 else np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _encode_ids(self, ids: list[int]) -> np.ndarray:
         import torch
