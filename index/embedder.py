@@ -10,8 +10,9 @@ and an index built with one is refused by the other.
 
 On a CPU with native bfloat16 dot products (AVX-512 BF16 or AMX) torch embeds batches under
 bfloat16 autocast (the matrix products in bfloat16, layer norms, softmax and pooling in float32):
-1.7-1.9 times the passages a second (README), with vectors at cosine >= 0.9999 to float32 (BF16_AGREEMENT,
-checked on a probe batch before it is used). Those vectors are interchangeable with float32 ones,
+2.4-2.7 times the passages a second with AMX, 1.7-1.9 times with AVX-512 BF16 alone (README),
+with vectors at cosine >= 0.9999 to float32 (BF16_AGREEMENT, checked on a probe batch before it
+is used). Those vectors are interchangeable with float32 ones,
 so the precision is recorded (`ModelInfo.precision`) but an index holds rows of either.
 Elsewhere bfloat16 would be emulated, slower than float32, and torch stays in float32.
 `torch-fp32` names the float32 path on any CPU, for comparisons.
@@ -40,8 +41,9 @@ TORCH_FP32 = "torch-fp32"  # the same, float32 on any CPU: for benchmarks and co
 ONNX_INT8 = "onnx-int8"  # ONNX Runtime, weights quantised to int8 (index/onnx_encoder.py)
 ONNX_FP32 = "onnx-fp32"  # the same export unquantised: torch's vectors; for tests and benchmarks
 ENCODERS = (TORCH, ONNX_INT8)  # what QA_ENCODER offers (torch-fp32, onnx-fp32 are accepted too, for comparisons)
-# torch: its bfloat16 batches (where native) give float32's vectors at 1.7-1.9x the rate; onnx-int8
-# is faster still but moves SciFact and the gold answers (README); QA_ENCODER=onnx-int8 opts in
+# torch: its bfloat16 batches (where native) give float32's vectors at 2.4-2.7x the rate with AMX,
+# 1.7-1.9x with AVX-512 BF16 alone; onnx-int8 is faster than the latter but moves SciFact and the
+# gold answers (README); QA_ENCODER=onnx-int8 opts in
 DEFAULT_ENCODER = TORCH
 
 
