@@ -28,8 +28,24 @@ _PATTERNS = (
     (NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|percent|share|proportion|number|amount)\b|\bhow large\b", re.I)),
     (COUNTRY, re.compile(r"\b(?:which|what) (?:\w+ )?(?:countr(?:y|ies)|nations?|governments|member states)\b", re.I)),
     (WHO, re.compile(r"^\s*who\b|\bwhich (?:organi[sz]ation|body|agency|institution|person|company|group|ngo|university)\b|\bwhat (?:organi[sz]ation|body|agency|institution)\b|\bwho (?:is|was|are|were)\b", re.I)),
-    (LIST, re.compile(r"\blist\b|\bname (?:the|all|some)\b|\bwhat (?:are|were) (?:the|some|its|their)\b|\bwhich (?:\w+ ){0,3}(?:are|were|does|do|did|must|should)\b|\bwhat (?:\w+ ){0,3}(?:does|do|did) .*\b(?:include|includes|identify|list|propose|recommend|call for|urge)\b|\bwhat (?:\w+ )?\w+s (?:should|must|does|do|did|are|were)\b|\bwhat (?:principles|recommendations|challenges|areas|steps|actions|measures|priorities|commitments|gaps|risks|issues|initiatives|elements|phases|standards|guidelines|minerals)\b", re.I)),
+    (LIST, re.compile(r"\blist\b|\bname (?:the|all|some)\b|\bwhat (?:are|were) (?:the|some|its|their)\b|\bwhat (?:\w+ ){0,3}(?:does|do|did) .*\b(?:include|includes|identify|list|propose|recommend|call for|urge)\b", re.I)),
 )
+
+# The noun phrase after "which"/"what" ends at the first word that cannot be part of it.
+_PHRASE_END = frozenset(
+    "is are was were be been being do does did has have had can could will would shall should may might must "  # auxiliaries
+    "of in on for to from by with at under between among about into across against over through within without "
+    "inside outside behind during since after before per "  # prepositions
+    "the a an this that these those its their his her our your my any some each every all no "  # determiners
+    "and or but nor who whom whose which when where why how".split()
+)
+_SEVERAL = frozenset("two three four five six seven eight nine ten eleven twelve twenty several multiple various both".split())
+_IRREGULAR_PLURALS = frozenset("people children women men criteria phenomena media data".split())
+# Verbs that follow "what" directly ("What happens inside ...", "What makes X ..."): no plural noun
+_WHAT_VERBS = frozenset("happens remains matters counts means stands lies comes goes depends applies exists makes causes".split())
+_WH = re.compile(r"\b(which|what)\s+", re.I)
+_PHRASE_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*|[,;:?!]")
+MAX_PHRASE = 4  # words of the asked-for noun phrase: "which (stakeholder groups)", "what (two categories)"
 
 
 class InvalidQuestion(ValueError):
@@ -269,4 +285,39 @@ def expected_kind(text: str) -> str:
     for kind, pattern in _PATTERNS:
         if pattern.search(text):
             return kind
-    return OTHER
+    return LIST if asks_several(text) else OTHER
+
+
+def asks_several(text: str) -> bool:
+    """Whether the noun phrase after the question's "which"/"what" is plural or counted: "Which
+    stakeholder groups did ...", "Which orebodies make up ...", "What kinds of payments ...",
+    "What two categories ...", but not "At which event did ...", "What legal standing must ...",
+    "Which Human Rights Council session ..." nor "What happens inside ..."."""
+    match = _WH.search(text)
+    if not match:
+        return False
+    phrase: list[str] = []
+    for i, word in enumerate(_PHRASE_WORD.findall(text[match.end():])[:MAX_PHRASE + 1]):
+        lower = word.lower()
+        if not word[0].isalnum() or lower in _PHRASE_END or (i and lower.endswith("ed")):
+            break
+        phrase.append(word)
+    else:  # no end within MAX_PHRASE words: only a count tells
+        return any(w.lower() in _SEVERAL for w in phrase)
+    if not phrase:
+        return False
+    if any(w.lower() in _SEVERAL for w in phrase):
+        return True
+    head = phrase[-1]
+    if match.group(1).lower() == "what":  # "what" may be followed by a verb: "What happens ..."
+        return _plural(head) and not (len(phrase) == 1 and head.lower() in _WHAT_VERBS)
+    # "which" is followed by a noun; a lowercase plural before the head's verb counts ("Which orebodies make up")
+    return _plural(head) or any(_plural(w) and w.islower() for w in phrase[:-1])
+
+
+def _plural(word: str) -> bool:
+    """Whether `word` looks like a plural noun ("groups", "authorities", "people"; not "process", "status")."""
+    w = word.lower().rstrip("'’")
+    if w in _IRREGULAR_PLURALS:
+        return True
+    return len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "'s", "’s"))

@@ -27,6 +27,19 @@ import pytest
         ("In which years was the guidance revised?", DATE),
         # "when" joining two clauses asks for no date
         ("What happens inside governments when mining rules are not joined up?", OTHER),
+        # the noun after "which"/"what": plural or counted asks for several things, singular for one
+        ("Which four metals make up the 3TG group?", LIST),
+        ("Which stakeholder groups did the consultations identify?", LIST),
+        ("Which orebodies make up the mining assets?", LIST),
+        ("Which authorities investigated the deal?", LIST),
+        ("What kinds of payments do mining companies make?", LIST),
+        ("Which companies and industry associations joined the initiative?", LIST),
+        ("At which event did the Secretary-General commit to the group?", OTHER),
+        ("Which regional framework does the initiative name?", OTHER),
+        ("Which state opted in to the report in 2017?", OTHER),
+        ("Which Human Rights Council session circulated the statement?", OTHER),
+        ("What legal standing must a member company have?", OTHER),
+        ("What makes the 2023 mechanism a first?", OTHER),
     ],
 )
 def test_expected_kind(text, kind):
