@@ -21,7 +21,7 @@ from qa.answerability import Answerability, shipped_answerability
 from qa.candidate import Candidate, poor_marks
 from qa.composer import Extract, compose
 from qa.kinds import has_count, kind_match
-from qa.lexicon import DOCUMENT_CACHE, DocumentTerms, Idf, SentenceTerms, documents_holding
+from qa.lexicon import DOCUMENT_CACHE, DocumentTerms, Idf, SentenceTerms, documents_holding, passages_holding
 from qa.lists import introduces, strip_marker
 from qa.lookup import matching_rows, on_row, row_values
 from qa.mentions import mentioning
@@ -30,6 +30,7 @@ from qa.publication import date_span
 from qa.question import COUNTRY, DATE, LIST, NUMBER, RECOMMENDATIONS, WHO, Question, identifiers
 from qa.records import NO_ANSWER, Hit
 from qa.scorer import Scorer, shipped_scorer
+from qa.sides import Sides
 from qa.sufficiency import Sufficiency, shipped
 from qa.advice import advice_of
 from qa.units import Units
@@ -62,7 +63,8 @@ class ExtractiveAnswerer:
         self.units = Units(index)
         self.idf = Idf(index)
         self._terms = SentenceTerms(index)  # by sentence vector row
-        self.absence = Absence(index.documents, DocumentTerms(index), index.lexical.vocabulary)
+        self.absence = Absence(index.documents, DocumentTerms(index), index.lexical.vocabulary, partial(passages_holding, index))
+        self.sides = Sides(self.absence, self.idf, self.candidates)
         self.glossary = glossary or Glossary(index.documents, partial(documents_holding, index))
         self.vocabulary = NameVocabulary(index.lexical.vocabulary, index.names)
         self._headings = lru_cache(maxsize=DOCUMENT_CACHE)(self._read_headings)
@@ -125,7 +127,12 @@ class ExtractiveAnswerer:
         if by_form is not None:
             return compose(by_form, confidence, hits, place=self.units.place) if by_form else self._not_found(question, named_docs, confidence)
         if not ranked or not self.answerability.answers(self.evidence(question, ranked, hits)):
-            return Extract(NO_ANSWER, (), confidence, True)
+            # "Compare the letter and the report on women": each named document's own lines, each a
+            # quote naming the point or a checked statement that it never does, if it has a point
+            sides = self.sides.lines(question, query, named_docs, ranked, [], len(hits)) if self._compares(question, named_docs) else []
+            if not sides:
+                return Extract(NO_ANSWER, (), confidence, True)
+            return compose(sides, confidence, hits, abstained=all(isinstance(line, Statement) for line in sides), place=self.units.place)
         rows = self._rows(question, ranked)
         if rows:
             return compose(rows, confidence, hits, place=self.units.place)  # "Which signatories are based in Botswana?": the rows that say so
@@ -145,9 +152,9 @@ class ExtractiveAnswerer:
         else:
             chosen += self._from_each_document(named_docs, ranked, chosen)
         quoted = self.units.with_follow_ups(self.units.with_list_items(chosen, whole=question.expects == LIST))
-        if len(named_docs) < 2 or question.across_documents:
+        if not self._compares(question, named_docs):
             return compose(self.units.with_counts(quoted), confidence, hits, place=self.units.place)
-        lines = self._each_named_says(question, named_docs, ranked, quoted)
+        lines = self.sides.lines(question, query, named_docs, ranked, quoted, len(hits))
         if not lines:
             return Extract(NO_ANSWER, (), confidence, True)
         abstained = all(isinstance(line, Statement) for line in lines)
@@ -197,24 +204,10 @@ class ExtractiveAnswerer:
             return has_count(cand.text) or "%" in cand.text or "$" in cand.text
         return bool(kind_match(question.expects, cand.text))
 
-    def _each_named_says(
-        self, question: Question, named: tuple[str, ...], ranked: list[Candidate], quoted: list[Candidate]
-    ) -> list[Candidate | Statement]:
-        """For a question naming two or more documents, what each one says: the quotes from it; when
-        there are none, its best sentence holding a word of the question's point; when none of its
-        passages holds any such word, a statement that it does not use them (and no quote from it)."""
-        point = self.absence.point(question.text)
-        terms = {t for _, t in point}
-        statements = {d: s for d in named if (s := self.absence.statement(d, point, self.idf)) is not None}
-        lines: list[Candidate | Statement] = [c for c in quoted if c.hit.chunk.doc_id not in statements]
-        said = {c.hit.chunk.doc_id for c in lines}
-        for doc_id in named:
-            if doc_id in statements:
-                lines.append(statements[doc_id])
-            elif doc_id not in said:
-                best = next((c for c in ranked if c.hit.chunk.doc_id == doc_id and terms & self._terms[c.row]), None)
-                lines += [best] if best is not None else []
-        return lines
+    @staticmethod
+    def _compares(question: Question, named_docs: tuple[str, ...]) -> bool:
+        """Whether the question asks what each of two or more documents it names says."""
+        return len(named_docs) >= 2 and not question.across_documents
 
     def _not_found(self, question: Question, named: tuple[str, ...], confidence: float) -> Extract:
         """The abstention for a topic no retrieved sentence names ("Does the letter mention China?"):

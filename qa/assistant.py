@@ -58,8 +58,9 @@ class Assistant:
 
     def question(self, text: str) -> Question:
         """The question read, its sentences to be scored by the terms retrieval searches (without
-        the words that name a document's author, unless the author is asked for)."""
-        return replace(Question.parse(text), scored=self.retriever.searched_terms(text))
+        the words that name a document's author, unless the author is asked for), with the terms
+        that name documents by their type or title."""
+        return replace(Question.parse(text), scored=self.retriever.searched_terms(text), naming=self.retriever.naming_terms(text))
 
     def retrieve(self, text: str, k: int = DEFAULT_K, mode: str = "hybrid", doc_ids: tuple[str, ...] = ()) -> Retrieved:
         """A checked question's reading, its vector, its passages and the documents it names."""

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from corpus.chunking import Chunk
 from index.lexical import tokenize
 from index.store import IndexData
 
@@ -115,3 +116,22 @@ def documents_holding(index: IndexData, word: str) -> list[str]:
     for term in terms[1:]:
         rows = np.intersect1d(rows, index.lexical.rows_with(term))
     return list(dict.fromkeys(index.chunks[int(r)].doc_id for r in rows))
+
+
+def passages_holding(index: IndexData, doc_id: str, terms: tuple[str, ...]) -> list[Chunk]:
+    """The chunks of document `doc_id` whose passages hold every one of `terms` (as the lexical
+    index writes them), in order: from the terms' posting lists within the document's rows (a
+    document's chunk rows are contiguous), not a scan of its text."""
+    position = index.layout.position.get(doc_id)
+    if position is None or not terms:
+        return []
+    first = int(index.layout.first_chunk[position])
+    last = first + int(index.layout.chunk_counts[position])
+    rows = None
+    for term in terms:
+        postings = index.lexical.rows_with(term)  # in row order
+        own = postings[np.searchsorted(postings, first):np.searchsorted(postings, last)]
+        rows = own if rows is None else np.intersect1d(rows, own)
+        if not len(rows):
+            return []
+    return index.chunks.take(rows)

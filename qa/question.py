@@ -143,6 +143,7 @@ class Question:
     gist: str = ""  # "What does the report conclude?": CONCLUSIONS or RECOMMENDATIONS of a named document
     dated: str = ""  # "When was *the HRC statement* issued?": what the question asks the date of
     scored: tuple[str, ...] = ()  # the terms its sentences are scored by, when not `terms`: those retrieval searched
+    naming: tuple[str, ...] = ()  # terms that name the documents it names ("trade", "initiative"): no part of its point
 
     @classmethod
     def parse(cls, text: str) -> "Question":

@@ -133,6 +133,11 @@ class Retriever:
         type and title words); shared between the calls for one question: read only."""
         return self._named(question)
 
+    def naming_terms(self, question: str) -> tuple[str, ...]:
+        """The question's terms that name a document by its type or title ("letter"; "trade",
+        "initi" of "the trade initiative"), not those naming its author (a topic word may name one)."""
+        return tuple(sorted(set().union(*(titles for _, titles in self._naming_words(question).values()))))
+
     def searched_terms(self, question: str) -> tuple[str, ...]:
         """The question's key terms as BM25 searches them (`_lexical_terms`)."""
         return self._lexical_terms(question, self._naming_words(question))
