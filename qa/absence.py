@@ -5,7 +5,10 @@ instead of silence (or an unrelated quote) the answer says "No passage of “The
 the word “China”." The statement is made from `NOT_MENTIONED` only after checking every passage
 of that document, not only the retrieved ones: none of its passages holds any of the words
 listed. That is a claim about words, which the index can check, not about meaning, which it
-cannot; the words are the question's own, less those that name the documents.
+cannot; the words are the question's own, less those that name the documents. A document that
+holds the words but never together gets the same statement about the phrase ("No passage of
+“The initiative” uses the words “human rights”.", `phrase_statement`), checked in its passages
+that hold all of them (`qa.sides` makes both for comparisons).
 """
 
 from __future__ import annotations

@@ -127,12 +127,9 @@ class ExtractiveAnswerer:
         if by_form is not None:
             return compose(by_form, confidence, hits, place=self.units.place) if by_form else self._not_found(question, named_docs, confidence)
         if not ranked or not self.answerability.answers(self.evidence(question, ranked, hits)):
-            # "Compare the letter and the report on women": each named document's own lines, each a
-            # quote naming the point or a checked statement that it never does, if it has a point
-            sides = self.sides.lines(question, query, named_docs, ranked, [], len(hits)) if self._compares(question, named_docs) else []
-            if not sides:
-                return Extract(NO_ANSWER, (), confidence, True)
-            return compose(sides, confidence, hits, abstained=all(isinstance(line, Statement) for line in sides), place=self.units.place)
+            if self._compares(question, named_docs):  # "Compare the letter and the report on women": each one's side
+                return self._each_side(question, query, named_docs, ranked, [], hits, confidence)
+            return Extract(NO_ANSWER, (), confidence, True)
         rows = self._rows(question, ranked)
         if rows:
             return compose(rows, confidence, hits, place=self.units.place)  # "Which signatories are based in Botswana?": the rows that say so
@@ -154,6 +151,12 @@ class ExtractiveAnswerer:
         quoted = self.units.with_follow_ups(self.units.with_list_items(chosen, whole=question.expects == LIST))
         if not self._compares(question, named_docs):
             return compose(self.units.with_counts(quoted), confidence, hits, place=self.units.place)
+        return self._each_side(question, query, named_docs, ranked, quoted, hits, confidence)
+
+    def _each_side(self, question: Question, query: np.ndarray, named_docs: tuple[str, ...], ranked: list[Candidate],
+                   quoted: list[Candidate], hits: list[Hit], confidence: float) -> Extract:
+        """A comparison's answer: each named document's lines (`qa.sides`), from `quoted` when it
+        has any; the fixed phrase when there are none, an abstention when every line is a statement."""
         lines = self.sides.lines(question, query, named_docs, ranked, quoted, len(hits))
         if not lines:
             return Extract(NO_ANSWER, (), confidence, True)

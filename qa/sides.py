@@ -4,18 +4,20 @@ index checks.
 "What do the letter and the initiative say about human rights?" gets lines from each document it
 names. A document none of whose passages holds any word of the point gets the statement that it
 uses none of them ("No passage of “…” uses the word “mercury”.", `qa.absence`), and no quote. Any
-other document keeps the quotes the answer chose from it; when there are none:
+other document keeps the quotes the answer chose from it; when there are none, the point is read
+as its phrases (its words as they stand together in the question: "human rights") and it gets:
 
-1. its best retrieved sentence that names the point's key phrase ("human rights": its words in
-   order, a few others among them at most, as a topic is matched, `qa.mentions`);
-2. else, when none of its passages names the phrase, the statement that it never uses those words
-   together ("No passage of “…” uses the words “human rights” together.");
-3. else the best sentence naming it of its passages that do, scored as retrieved sentences are:
+1. its best retrieved sentence that names one (its words in order, a few others among them at
+   most, as a topic is matched, `qa.mentions`), not a title, label or reference if another does;
+2. else, when none of its passages names any, the statement that it never uses them ("No passage
+   of “…” uses the words “human rights”.");
+3. else the best sentence naming one of its passages that do, scored as retrieved sentences are:
    the retrieved passages are the question's best across the library, not each document's, so a
    document that speaks of the point can have none among them.
 
 A named document thus always contributes a quote or a checked statement when the question has a
-point; the work beyond the retrieved passages reads only the named documents' own passages.
+point; the work beyond the retrieved passages reads only the named documents' passages that hold
+a phrase's words, found by their posting lists.
 """
 
 from __future__ import annotations
@@ -70,10 +72,9 @@ class Sides:
         best = next((c for c in own if not _poor(c)), None)
         if best is not None:
             return best
-        statement = self.absence.phrase_statement(doc_id, phrases, self.idf)
-        if statement is not None:
-            return statement
         naming = list({c.chunk_id: c for phrase in phrases for c in self.absence.naming(doc_id, phrase)}.values())
+        if not naming:
+            return self.absence.phrase_statement(doc_id, phrases, self.idf)
         hits = [Hit(chunk, 0.0, retrieved + i + 1) for i, chunk in enumerate(naming[:MAX_SEARCHED])]
         searched = [c for c in self.candidates(question, query, hits) if _names_any(phrases, c.text)]
         return next((c for c in searched if not _poor(c)), None) or next(iter(own + searched), None)
