@@ -22,13 +22,13 @@ def without_statements(answer, index) -> str:
     is left out."""
     text = "\n".join(ITEM_LEAD.sub("", line, count=1) for line in answer.text.split("\n"))
     for match in _STATEMENT.finditer(text):
-        words = _WORD.findall(match.group("words"))
-        assert words, match.group(0)
+        listed = _WORD.findall(match.group("words"))
+        assert listed, match.group(0)
         title = match.group("title")
         chunks = [c for c in index.chunks if title is None or index.documents[c.doc_id].title == title]
         assert chunks, f"no document is titled {title!r}"
         for chunk in chunks:
-            for phrase in words:  # "China", or "human rights": its words in order, a few others among them
+            for phrase in listed:  # "China", or "human rights": its words in order, a few others among them
                 assert not _names(phrase, chunk.text), f"{match.group(0)!r} is false: {chunk.chunk_id} uses {phrase!r}"
     text = _STATEMENT.sub("", text).strip()
     for match in _WHOLE_LIST.finditer(text):
