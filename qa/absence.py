@@ -72,13 +72,12 @@ class Absence:
                     out[term] = word
         return [(word, term) for term, word in out.items()]
 
-    def phrases(self, question: str, naming: Collection[str] = ()) -> list[str]:
-        """The point's words as they stand together in the question, no other word among them, in
-        its order: "human rights" in "Compare the letter and the initiative on human rights",
-        "penalties", "companies" and "abuse rights" in "What penalties do X and Y propose for
-        companies that abuse rights?" (words asking for a comparison are no part of the point, nor
-        the terms `naming`, as `point` leaves them out)."""
-        wanted = {term for _, term in self.point(question, naming)}
+    def phrases(self, question: str, point: list[tuple[str, str]]) -> list[str]:
+        """The words of the question's `point` (as `point` reads it) as they stand together in the
+        question, no other word among them, in its order: "human rights" in "Compare the letter and
+        the initiative on human rights", "penalties", "companies" and "abuse rights" in "What
+        penalties do X and Y propose for companies that abuse rights?"."""
+        wanted = {term for _, term in point}
         runs: list[list[str]] = [[]]
         for word in _WORD.findall(_unnamed(question)):
             terms = key_terms(word)

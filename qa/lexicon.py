@@ -109,12 +109,7 @@ class SentenceTerms:
 def documents_holding(index: IndexData, word: str) -> list[str]:
     """The ids of the documents some passage of which holds `word` (as the lexical index reads
     it), in document order: from the word's posting list, not a scan of the library."""
-    terms = tokenize([word])[0]
-    if not terms:
-        return []
-    rows = index.lexical.rows_with(terms[0])
-    for term in terms[1:]:
-        rows = np.intersect1d(rows, index.lexical.rows_with(term))
+    rows = _rows_holding(index, tuple(tokenize([word])[0]))
     return list(dict.fromkeys(index.chunks[int(r)].doc_id for r in rows))
 
 
@@ -123,15 +118,21 @@ def passages_holding(index: IndexData, doc_id: str, terms: tuple[str, ...]) -> l
     index writes them), in order: from the terms' posting lists within the document's rows (a
     document's chunk rows are contiguous), not a scan of its text."""
     position = index.layout.position.get(doc_id)
-    if position is None or not terms:
+    if position is None:
         return []
     first = int(index.layout.first_chunk[position])
-    last = first + int(index.layout.chunk_counts[position])
-    rows = None
-    for term in terms:
+    return index.chunks.take(_rows_holding(index, terms, (first, first + int(index.layout.chunk_counts[position]))))
+
+
+def _rows_holding(index: IndexData, terms: tuple[str, ...], within: tuple[int, int] | None = None) -> np.ndarray:
+    """The chunk rows whose passages hold every one of `terms`, in row order (none for no terms),
+    only those in `within` (first, last + 1) when given: the terms' posting lists intersected."""
+    rows = np.zeros(0, dtype=np.int64)
+    for i, term in enumerate(terms):
         postings = index.lexical.rows_with(term)  # in row order
-        own = postings[np.searchsorted(postings, first):np.searchsorted(postings, last)]
-        rows = own if rows is None else np.intersect1d(rows, own)
+        if within is not None:
+            postings = postings[np.searchsorted(postings, within[0]):np.searchsorted(postings, within[1])]
+        rows = postings if i == 0 else np.intersect1d(rows, postings)
         if not len(rows):
-            return []
-    return index.chunks.take(rows)
+            break
+    return rows

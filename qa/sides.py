@@ -53,7 +53,7 @@ class Sides:
         unused = {d: s for d in named if (s := self.absence.statement(d, point, self.idf)) is not None}
         lines: list[Candidate | Statement] = [c for c in quoted if c.hit.chunk.doc_id not in unused]
         said = {c.hit.chunk.doc_id for c in lines}
-        phrases = self.absence.phrases(question.text, question.naming)
+        phrases = self.absence.phrases(question.text, point)
         for doc_id in named:
             if doc_id in unused:
                 lines.append(unused[doc_id])
